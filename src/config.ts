@@ -1,0 +1,261 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Every variable is validated once at start-up into a
+ * frozen, typed Config that is passed down; a bad value stops the process with one line
+ * per problem instead of failing later inside a job.
+ */
+
+const DEFAULT_ALLOWED_HOSTS = ['*.whatsapp.net', '*.fbcdn.net', '*.cdninstagram.com'];
+
+const boolean = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+    .optional()
+    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
+
+const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from 1 to ${max}, got ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const url = (protocols: string[], what: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected ${what}` },
+  );
+
+const csv = (value: string) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+export interface ZapiInstance {
+  id: string;
+  token: string;
+}
+
+const instanceList = z
+  .string()
+  .optional()
+  .transform((value, ctx): ZapiInstance[] => {
+    if (value === undefined || value.trim() === '') return [];
+    return csv(value).flatMap((entry) => {
+      const [id, token, ...rest] = entry.split(':');
+      if (!id || !token || rest.length > 0) {
+        ctx.addIssue({ code: 'custom', message: 'expected id1:token1,id2:token2' });
+        return [];
+      }
+      return [{ id: id.trim(), token: token.trim() }];
+    });
+  });
+
+const avatarSizes = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const sizes = csv(value ?? '640,256,96').map(Number);
+    if (sizes.length === 0 || sizes.some((size) => !Number.isInteger(size) || size < 16 || size > 2048)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of pixel sizes from 16 to 2048, e.g. 640,256,96' });
+      return z.NEVER;
+    }
+    // Largest first: the first size is the one recorded as contacts.avatar_url.
+    return [...new Set(sizes)].sort((a, b) => b - a);
+  });
+
+const envSchema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'a postgres:// or postgresql:// URL'),
+  REDIS_URL: url(['redis:', 'rediss:'], 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, dot, dash or underscore')
+    .default('avatar-archiver'),
+
+  ZAPI_BASE_URL: url(['http:', 'https:'], 'an http(s) URL').default('https://api.z-api.io'),
+  ZAPI_CLIENT_TOKEN: z.string().optional(),
+  ZAPI_INSTANCE_ID: z.string().optional(),
+  ZAPI_INSTANCE_TOKEN: z.string().optional(),
+  ZAPI_INSTANCES: instanceList,
+  ZAPI_TIMEOUT_MS: positiveInt(15_000, 120_000),
+
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected a valid S3 bucket name'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ENDPOINT: url(['http:', 'https:'], 'an http(s) URL').optional(),
+  S3_FORCE_PATH_STYLE: boolean(false),
+  S3_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.\-/]*$/, 'expected letters, digits, dot, dash, underscore or slash')
+    .default('avatars'),
+  PUBLIC_BASE_URL: url(['http:', 'https:'], 'an http(s) URL').optional(),
+
+  AVATAR_SIZES: avatarSizes,
+  AVATAR_FORMAT: z.enum(['webp', 'jpeg'], { message: 'expected webp or jpeg' }).default('webp'),
+  AVATAR_QUALITY: positiveInt(80, 100),
+  AVATAR_WEBP_EFFORT: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const parsed = Number(value ?? '4');
+      if (!Number.isInteger(parsed) || parsed < 0 || parsed > 6) {
+        ctx.addIssue({ code: 'custom', message: 'expected a whole number from 0 to 6' });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  MAX_DOWNLOAD_BYTES: positiveInt(5 * 1024 * 1024),
+  MAX_INPUT_PIXELS: positiveInt(25_000_000),
+  DOWNLOAD_TIMEOUT_MS: positiveInt(20_000, 300_000),
+  DOWNLOAD_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === '' ? DEFAULT_ALLOWED_HOSTS : csv(value.toLowerCase()))),
+  DOWNLOAD_ALLOW_PRIVATE_NETWORKS: boolean(false),
+
+  WORKER_CONCURRENCY: positiveInt(8, 256),
+  ZAPI_MAX_REQUESTS_PER_SECOND: positiveInt(5, 1000),
+  JOB_ATTEMPTS: positiveInt(5, 100),
+  JOB_BACKOFF_MS: positiveInt(5_000),
+  NO_PICTURE_CONFIRMATIONS: positiveInt(2, 100),
+
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  zapi: {
+    baseUrl: string;
+    clientToken: string | undefined;
+    instances: ZapiInstance[];
+    timeoutMs: number;
+  };
+  s3: {
+    bucket: string;
+    region: string;
+    endpoint: string | undefined;
+    forcePathStyle: boolean;
+    keyPrefix: string;
+    publicBaseUrl: string | undefined;
+  };
+  image: {
+    sizes: number[];
+    format: 'webp' | 'jpeg';
+    quality: number;
+    webpEffort: number;
+    maxInputPixels: number;
+  };
+  download: {
+    maxBytes: number;
+    timeoutMs: number;
+    allowedHosts: string[];
+    allowPrivateNetworks: boolean;
+  };
+  worker: {
+    concurrency: number;
+    maxRequestsPerSecond: number;
+    attempts: number;
+    backoffMs: number;
+    noPictureConfirmations: number;
+  };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+/** Empty strings count as unset, as in most .env tooling. */
+function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(withoutEmpty(env));
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        const message = issue.code === 'invalid_type' && env[name] === undefined ? 'is required' : issue.message;
+        return `${name}: ${message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  const instances = [...e.ZAPI_INSTANCES];
+  if (e.ZAPI_INSTANCE_ID || e.ZAPI_INSTANCE_TOKEN) {
+    if (!e.ZAPI_INSTANCE_ID || !e.ZAPI_INSTANCE_TOKEN) {
+      problems.push('ZAPI_INSTANCE_ID and ZAPI_INSTANCE_TOKEN: set both, or neither');
+    } else {
+      instances.unshift({ id: e.ZAPI_INSTANCE_ID, token: e.ZAPI_INSTANCE_TOKEN });
+    }
+  }
+  const ids = instances.map((instance) => instance.id);
+  const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (duplicate) problems.push(`ZAPI_INSTANCES: instance ${duplicate} is configured twice`);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    zapi: {
+      baseUrl: e.ZAPI_BASE_URL.replace(/\/+$/, ''),
+      clientToken: e.ZAPI_CLIENT_TOKEN,
+      instances,
+      timeoutMs: e.ZAPI_TIMEOUT_MS,
+    },
+    s3: {
+      bucket: e.S3_BUCKET,
+      region: e.S3_REGION,
+      endpoint: e.S3_ENDPOINT,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      keyPrefix: e.S3_KEY_PREFIX.replace(/^\/+|\/+$/g, ''),
+      publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    },
+    image: {
+      sizes: e.AVATAR_SIZES,
+      format: e.AVATAR_FORMAT,
+      quality: e.AVATAR_QUALITY,
+      webpEffort: e.AVATAR_WEBP_EFFORT,
+      maxInputPixels: e.MAX_INPUT_PIXELS,
+    },
+    download: {
+      maxBytes: e.MAX_DOWNLOAD_BYTES,
+      timeoutMs: e.DOWNLOAD_TIMEOUT_MS,
+      allowedHosts: e.DOWNLOAD_ALLOWED_HOSTS,
+      allowPrivateNetworks: e.DOWNLOAD_ALLOW_PRIVATE_NETWORKS,
+    },
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      maxRequestsPerSecond: e.ZAPI_MAX_REQUESTS_PER_SECOND,
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+      noPictureConfirmations: e.NO_PICTURE_CONFIRMATIONS,
+    },
+    logLevel: e.LOG_LEVEL,
+  });
+}
