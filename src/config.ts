@@ -94,7 +94,10 @@ const envSchema = z.object({
   ZAPI_INSTANCES: instanceList,
   ZAPI_TIMEOUT_MS: positiveInt(15_000, 120_000),
 
-  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected a valid S3 bucket name'),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected a valid S3 bucket name')
+    .optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_ENDPOINT: url(['http:', 'https:'], 'an http(s) URL').optional(),
   S3_FORCE_PATH_STYLE: boolean(false),
@@ -136,6 +139,21 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+export interface S3Settings {
+  bucket: string;
+  region: string;
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  keyPrefix: string;
+  publicBaseUrl: string | undefined;
+}
+
+/** What the command being started needs, so `migrate` does not demand S3 or Z-API settings. */
+export interface ConfigNeeds {
+  storage?: boolean;
+  instances?: boolean;
+}
+
 export interface Config {
   databaseUrl: string;
   redisUrl: string;
@@ -146,14 +164,8 @@ export interface Config {
     instances: ZapiInstance[];
     timeoutMs: number;
   };
-  s3: {
-    bucket: string;
-    region: string;
-    endpoint: string | undefined;
-    forcePathStyle: boolean;
-    keyPrefix: string;
-    publicBaseUrl: string | undefined;
-  };
+  /** Null only for commands that never touch storage (see ConfigNeeds). */
+  s3: S3Settings | null;
   image: {
     sizes: number[];
     format: 'webp' | 'jpeg';
@@ -191,7 +203,7 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
   );
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNeeds = {}): Config {
   const parsed = envSchema.safeParse(withoutEmpty(env));
   if (!parsed.success) {
     throw new ConfigError(
@@ -216,6 +228,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const ids = instances.map((instance) => instance.id);
   const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
   if (duplicate) problems.push(`ZAPI_INSTANCES: instance ${duplicate} is configured twice`);
+  if (needs.instances && instances.length === 0) {
+    problems.push('ZAPI_INSTANCE_ID/ZAPI_INSTANCE_TOKEN or ZAPI_INSTANCES: is required (at least one Z-API instance)');
+  }
+  if (needs.storage && e.S3_BUCKET === undefined) problems.push('S3_BUCKET: is required');
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -228,14 +244,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       instances,
       timeoutMs: e.ZAPI_TIMEOUT_MS,
     },
-    s3: {
-      bucket: e.S3_BUCKET,
-      region: e.S3_REGION,
-      endpoint: e.S3_ENDPOINT,
-      forcePathStyle: e.S3_FORCE_PATH_STYLE,
-      keyPrefix: e.S3_KEY_PREFIX.replace(/^\/+|\/+$/g, ''),
-      publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
-    },
+    s3:
+      e.S3_BUCKET === undefined
+        ? null
+        : {
+            bucket: e.S3_BUCKET,
+            region: e.S3_REGION,
+            endpoint: e.S3_ENDPOINT,
+            forcePathStyle: e.S3_FORCE_PATH_STYLE,
+            keyPrefix: e.S3_KEY_PREFIX.replace(/^\/+|\/+$/g, ''),
+            publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+          },
     image: {
       sizes: e.AVATAR_SIZES,
       format: e.AVATAR_FORMAT,

@@ -1,0 +1,79 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../config.js';
+import { isArchiveError } from '../errors.js';
+import { enqueueCommand } from './commands/enqueue.js';
+import { migrateCommand } from './commands/migrate.js';
+import { statusCommand } from './commands/status.js';
+import { workerCommand } from './commands/worker.js';
+import { UsageError } from './cli-context.js';
+
+const EXIT_USAGE = 2;
+
+function buildProgram(): Command {
+  const program = new Command('avatar-archiver')
+    .description("Keeps a permanent copy of every WhatsApp contact's profile picture (Z-API → S3 → Postgres).")
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations (safe to run twice or from several processes)')
+    .action(migrateCommand);
+
+  program
+    .command('worker')
+    .description('run the archive worker until SIGTERM/SIGINT')
+    .action(workerCommand);
+
+  program
+    .command('enqueue')
+    .description('create contacts (PENDING) and queue their pictures for archiving')
+    .argument('[phones...]', 'phone numbers, digits with country code (+, spaces, dashes allowed)')
+    .option('-i, --instance <id>', 'Z-API instance id (optional when exactly one is configured)')
+    .option('-f, --file <path>', 'file with one phone per line, or a CSV with a "phone" column')
+    .action(enqueueCommand);
+
+  program
+    .command('status')
+    .description("show one contact's avatar state, or counts per status and queue state")
+    .argument('[phone]', 'a contact phone number')
+    .option('-i, --instance <id>', 'Z-API instance id (optional when exactly one is configured)')
+    .addOption(new Option('--json', 'print JSON'))
+    .action(statusCommand);
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0
+      ? 0
+      : EXIT_USAGE;
+  }
+  if (error instanceof UsageError) {
+    console.error(`error: ${error.message}`);
+    return EXIT_USAGE;
+  }
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    return 1;
+  }
+  if (isArchiveError(error)) {
+    console.error(`error: ${error.code}: ${error.message}`);
+    return 1;
+  }
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  return 1;
+}
+
+await main(process.argv);

@@ -1,0 +1,87 @@
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { ContactsRepository } from './db/contacts-repository.js';
+import { createPrismaClient, type PrismaClient } from './db/prisma-client.js';
+import { createImageDownloader } from './download/image-downloader.js';
+import { createImageProcessor } from './image/image-processor.js';
+import { ArchiveQueue } from './jobs/archive-queue.js';
+import type { Logger } from './logger.js';
+import { ArchiveContactService } from './pipeline/archive-contact.js';
+import { S3ObjectStore } from './storage/s3-object-store.js';
+import { createZapiClient } from './zapi/zapi-client.js';
+
+/**
+ * Builds every adapter from the config, once, and closes them in reverse order. Entry
+ * points (CLI commands, the demo, integration tests) get what they need from here, so
+ * nothing else constructs drivers or reads configuration.
+ */
+export class Container {
+  readonly prisma: PrismaClient;
+  readonly contacts: ContactsRepository;
+  private readonly connections: Redis[] = [];
+  private readonly closers: (() => Promise<void> | void)[] = [];
+  private archiveQueueInstance: ArchiveQueue | undefined;
+
+  constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+  ) {
+    this.prisma = createPrismaClient(config.databaseUrl);
+    this.contacts = new ContactsRepository(this.prisma);
+    this.closers.push(() => this.prisma.$disconnect());
+  }
+
+  /** Producers fail fast when Redis is down instead of buffering commands in memory. */
+  archiveQueue(): ArchiveQueue {
+    this.archiveQueueInstance ??= this.track(
+      new ArchiveQueue(this.redis({ enableOfflineQueue: false }), {
+        prefix: this.config.queuePrefix,
+        attempts: this.config.worker.attempts,
+      }),
+    );
+    return this.archiveQueueInstance;
+  }
+
+  archiveService(): ArchiveContactService {
+    const { config } = this;
+    if (!config.s3) throw new Error('archiveService() needs S3 settings: load the config with { storage: true }');
+    const store = new S3ObjectStore(config.s3);
+    this.closers.push(() => store.close());
+    return new ArchiveContactService({
+      instances: new Map(config.zapi.instances.map((instance) => [instance.id, instance])),
+      source: createZapiClient(config.zapi),
+      downloader: createImageDownloader(config.download),
+      processor: createImageProcessor(config.image),
+      store,
+      contacts: this.contacts,
+      settings: {
+        sizes: config.image.sizes,
+        contentType: config.image.format === 'webp' ? 'image/webp' : 'image/jpeg',
+        keyPrefix: config.s3.keyPrefix,
+        noPictureConfirmations: config.worker.noPictureConfirmations,
+      },
+    });
+  }
+
+  /** Workers block on Redis and must never give up on a command (BullMQ's requirement). */
+  workerConnection(): Redis {
+    return this.redis({ maxRetriesPerRequest: null });
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers.reverse()) await close();
+    await Promise.all(this.connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
+  }
+
+  private track<T extends { close(): Promise<void> }>(closable: T): T {
+    this.closers.push(() => closable.close());
+    return closable;
+  }
+
+  private redis(options: { enableOfflineQueue?: boolean; maxRetriesPerRequest?: null }): Redis {
+    const connection = new Redis(this.config.redisUrl, { ...options, lazyConnect: false });
+    connection.on('error', (error) => this.logger.warn({ error: error.message }, 'redis connection error'));
+    this.connections.push(connection);
+    return connection;
+  }
+}

@@ -1,0 +1,198 @@
+import { AvatarStatus, type Contact, type PrismaClient } from '../generated/prisma/client.js';
+
+/**
+ * Every query the archive pipeline makes. Each write that changes what apps read
+ * (avatar_url, avatar_status) happens in one statement or one transaction, so a reader
+ * never sees a URL without its version row, or a version without its renditions.
+ */
+
+export interface StoredRendition {
+  size: number;
+  key: string;
+  url: string;
+  width: number;
+  height: number;
+  bytes: number;
+  contentType: string;
+}
+
+export interface NewVersion {
+  sha256: string;
+  originalWidth: number;
+  originalHeight: number;
+  originalBytes: number;
+  originalFormat: string;
+  sourceLinkExpiresAt: Date | null;
+  dominantColor: string;
+  renditions: StoredRendition[];
+}
+
+/** A version of the same picture archived earlier (for this or any contact) whose objects can be reused. */
+export interface ReusableVersion extends Omit<NewVersion, 'sourceLinkExpiresAt'> {}
+
+export type NoPictureResult = 'no_picture' | 'kept_pending_confirmation' | 'cleared';
+
+export class ContactsRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** Creates missing contacts as PENDING; returns how many were new. */
+  async ensureContacts(instanceId: string, phones: string[]): Promise<number> {
+    const result = await this.prisma.contact.createMany({
+      data: phones.map((phone) => ({ instanceId, phone })),
+      skipDuplicates: true,
+    });
+    return result.count;
+  }
+
+  async ensureContact(instanceId: string, phone: string): Promise<Contact> {
+    return this.prisma.contact.upsert({
+      where: { instanceId_phone: { instanceId, phone } },
+      create: { instanceId, phone },
+      update: {},
+    });
+  }
+
+  async findContact(instanceId: string, phone: string): Promise<Contact | null> {
+    return this.prisma.contact.findUnique({ where: { instanceId_phone: { instanceId, phone } } });
+  }
+
+  async countByStatus(instanceId?: string): Promise<Record<AvatarStatus, number>> {
+    const groups = await this.prisma.contact.groupBy({
+      by: ['avatarStatus'],
+      where: instanceId === undefined ? {} : { instanceId },
+      _count: { _all: true },
+    });
+    const counts = Object.fromEntries(Object.values(AvatarStatus).map((status) => [status, 0])) as Record<
+      AvatarStatus,
+      number
+    >;
+    for (const group of groups) counts[group.avatarStatus] = group._count._all;
+    return counts;
+  }
+
+  /**
+   * The newest version of this exact picture whose renditions match what the current
+   * settings would produce, so a picture seen before (shared default pictures, a contact
+   * switching back) is recorded without decoding or uploading anything.
+   */
+  async findReusableVersion(sha256: string, sizes: number[], contentType: string): Promise<ReusableVersion | null> {
+    const candidates = await this.prisma.avatarVersion.findMany({
+      where: { sha256 },
+      include: { renditions: true },
+      orderBy: { id: 'desc' },
+      take: 5,
+    });
+    for (const candidate of candidates) {
+      const bySize = new Map(candidate.renditions.map((rendition) => [rendition.size, rendition]));
+      const renditions = sizes.map((size) => bySize.get(size));
+      if (renditions.every((rendition) => rendition !== undefined && rendition.contentType === contentType)) {
+        return {
+          sha256,
+          originalWidth: candidate.originalWidth,
+          originalHeight: candidate.originalHeight,
+          originalBytes: candidate.originalBytes,
+          originalFormat: candidate.originalFormat,
+          dominantColor: candidate.dominantColor,
+          renditions: renditions.map((rendition) => {
+            const { size, key, url, width, height, bytes, contentType: type } = rendition!;
+            return { size, key, url, width, height, bytes, contentType: type };
+          }),
+        };
+      }
+    }
+    return null;
+  }
+
+  /** The same picture as last time: only the check and the counters change. */
+  async recordUnchanged(contactId: number, checkedAt: Date): Promise<Contact> {
+    return this.prisma.contact.update({
+      where: { id: contactId },
+      data: { lastCheckedAt: checkedAt, consecutiveFailures: 0, consecutiveNoPicture: 0 },
+    });
+  }
+
+  /**
+   * Called only after every object of the version is stored. Upserts keep a re-run after
+   * a crash (or a contact returning to an earlier picture) at exactly one version row.
+   */
+  async recordArchived(contactId: number, version: NewVersion, avatarUrl: string, checkedAt: Date): Promise<Contact> {
+    return this.prisma.$transaction(async (tx) => {
+      const { renditions, ...fields } = version;
+      const row = await tx.avatarVersion.upsert({
+        where: { contactId_sha256: { contactId, sha256: version.sha256 } },
+        create: { contactId, ...fields },
+        update: {},
+      });
+      for (const rendition of renditions) {
+        await tx.avatarRendition.upsert({
+          where: { versionId_size: { versionId: row.id, size: rendition.size } },
+          create: { versionId: row.id, ...rendition },
+          update: rendition,
+        });
+      }
+      return tx.contact.update({
+        where: { id: contactId },
+        data: {
+          avatarUrl,
+          avatarStatus: AvatarStatus.ARCHIVED,
+          avatarSha256: version.sha256,
+          avatarUpdatedAt: checkedAt,
+          lastCheckedAt: checkedAt,
+          consecutiveFailures: 0,
+          consecutiveNoPicture: 0,
+        },
+      });
+    });
+  }
+
+  /**
+   * Z-API cannot tell "no photo" from "hidden by privacy" or a glitch, so an archived
+   * picture is only dropped after `confirmations` consecutive answers without one.
+   * Versions are kept either way.
+   */
+  async recordNoPicture(contactId: number, confirmations: number, checkedAt: Date): Promise<NoPictureResult> {
+    return this.prisma.$transaction(async (tx) => {
+      const contact = await tx.contact.update({
+        where: { id: contactId },
+        data: { consecutiveNoPicture: { increment: 1 }, consecutiveFailures: 0, lastCheckedAt: checkedAt },
+      });
+      if (contact.avatarUrl === null) {
+        await tx.contact.update({ where: { id: contactId }, data: { avatarStatus: AvatarStatus.NO_PICTURE } });
+        return 'no_picture';
+      }
+      if (contact.consecutiveNoPicture < confirmations) return 'kept_pending_confirmation';
+      await tx.contact.update({
+        where: { id: contactId },
+        data: { avatarUrl: null, avatarSha256: null, avatarStatus: AvatarStatus.NO_PICTURE, avatarUpdatedAt: checkedAt },
+      });
+      return 'cleared';
+    });
+  }
+
+  /**
+   * A failed attempt is written down but never touches avatar_url. Only the final
+   * attempt counts as a failed check and can turn a contact without a picture FAILED.
+   */
+  async recordFailure(
+    instanceId: string,
+    phone: string,
+    message: string,
+    options: { final: boolean; at: Date },
+  ): Promise<void> {
+    const where = { instanceId, phone };
+    await this.prisma.contact.updateMany({
+      where,
+      data: {
+        lastError: message,
+        lastErrorAt: options.at,
+        ...(options.final ? { consecutiveFailures: { increment: 1 } } : {}),
+      },
+    });
+    if (options.final) {
+      await this.prisma.contact.updateMany({
+        where: { ...where, avatarUrl: null },
+        data: { avatarStatus: AvatarStatus.FAILED },
+      });
+    }
+  }
+}

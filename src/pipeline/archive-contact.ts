@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import type { ZapiInstance } from '../config.js';
+import type { ContactsRepository, NewVersion } from '../db/contacts-repository.js';
+import { ArchiveError, ErrorCode } from '../errors.js';
+import { fetchPicture } from './fetch-picture.js';
+import type { ImageDownloader, ImageProcessor, ObjectStore, ProfilePictureSource } from './ports.js';
+import { storeRenditions } from './store-renditions.js';
+
+export interface ArchiveSettings {
+  /** Descending; the first is the size recorded as contacts.avatar_url. */
+  sizes: number[];
+  contentType: string;
+  keyPrefix: string;
+  noPictureConfirmations: number;
+}
+
+export interface ArchiveDependencies {
+  instances: ReadonlyMap<string, ZapiInstance>;
+  source: ProfilePictureSource;
+  downloader: ImageDownloader;
+  processor: ImageProcessor;
+  store: ObjectStore;
+  contacts: Pick<
+    ContactsRepository,
+    'ensureContact' | 'findReusableVersion' | 'recordUnchanged' | 'recordArchived' | 'recordNoPicture' | 'recordFailure'
+  >;
+  settings: ArchiveSettings;
+  now?: () => Date;
+}
+
+export type ArchiveOutcome =
+  /** A picture not seen before for this contact: stored and recorded. */
+  | { outcome: 'archived'; avatarUrl: string; uploaded: number; reusedObjects: boolean; refreshedLink: boolean }
+  /** Same bytes as the archived picture: nothing decoded, uploaded or added. */
+  | { outcome: 'unchanged'; avatarUrl: string | null }
+  | { outcome: 'no_picture' }
+  /** Z-API said "no picture" but the archived one is kept until confirmed. */
+  | { outcome: 'no_picture_unconfirmed' }
+  | { outcome: 'no_picture_cleared' };
+
+export interface ArchiveRequest {
+  instanceId: string;
+  /** Normalised digits. */
+  phone: string;
+}
+
+/**
+ * Archives one contact's picture, top to bottom:
+ * fetch link → download → unchanged? → reuse or resize → store → record.
+ * The database is written last, after every object exists, so no row ever points at a
+ * missing object and a re-run after a crash converges on the same single version.
+ */
+export class ArchiveContactService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ArchiveDependencies) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async archive(request: ArchiveRequest): Promise<ArchiveOutcome> {
+    const { deps } = this;
+    const instance = this.instance(request.instanceId);
+    const contact = await deps.contacts.ensureContact(instance.id, request.phone);
+
+    const fetched = await fetchPicture(deps.source, deps.downloader, instance, request.phone);
+    const checkedAt = this.now();
+
+    if (fetched.kind === 'none') {
+      const result = await deps.contacts.recordNoPicture(contact.id, deps.settings.noPictureConfirmations, checkedAt);
+      if (result === 'kept_pending_confirmation') return { outcome: 'no_picture_unconfirmed' };
+      return { outcome: result === 'cleared' ? 'no_picture_cleared' : 'no_picture' };
+    }
+
+    const { bytes } = fetched.image;
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (sha256 === contact.avatarSha256) {
+      const updated = await deps.contacts.recordUnchanged(contact.id, checkedAt);
+      return { outcome: 'unchanged', avatarUrl: updated.avatarUrl };
+    }
+
+    const { sizes, contentType, keyPrefix } = deps.settings;
+    let version: NewVersion;
+    let uploaded = 0;
+    const reusable = await deps.contacts.findReusableVersion(sha256, sizes, contentType);
+    if (reusable) {
+      version = { ...reusable, sourceLinkExpiresAt: fetched.linkExpiresAt };
+    } else {
+      const processed = await deps.processor.process(bytes);
+      const stored = await storeRenditions(deps.store, keyPrefix, sha256, processed.renditions);
+      uploaded = stored.uploaded;
+      version = {
+        sha256,
+        originalWidth: processed.original.width,
+        originalHeight: processed.original.height,
+        originalBytes: bytes.length,
+        originalFormat: processed.original.format,
+        sourceLinkExpiresAt: fetched.linkExpiresAt,
+        dominantColor: processed.dominantColor,
+        renditions: stored.stored,
+      };
+    }
+
+    const primary = version.renditions.find((rendition) => rendition.size === sizes[0]);
+    if (!primary) throw new Error(`no rendition of size ${sizes[0]} was produced`);
+    await deps.contacts.recordArchived(contact.id, version, primary.url, checkedAt);
+    return {
+      outcome: 'archived',
+      avatarUrl: primary.url,
+      uploaded,
+      reusedObjects: reusable !== null,
+      refreshedLink: fetched.refreshedLink,
+    };
+  }
+
+  /** Written for every failed attempt; `final` is the last attempt (or a permanent error). */
+  async recordFailure(request: ArchiveRequest, message: string, final: boolean): Promise<void> {
+    await this.deps.contacts.recordFailure(request.instanceId, request.phone, message, { final, at: this.now() });
+  }
+
+  private instance(id: string): ZapiInstance {
+    const instance = this.deps.instances.get(id);
+    if (!instance) {
+      throw new ArchiveError(
+        ErrorCode.UnknownInstance,
+        `instance ${id} is not configured (set ZAPI_INSTANCE_ID/ZAPI_INSTANCE_TOKEN or ZAPI_INSTANCES)`,
+        { retryable: false },
+      );
+    }
+    return instance;
+  }
+}

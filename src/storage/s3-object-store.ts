@@ -1,0 +1,95 @@
+import { HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ArchiveError, ErrorCode } from '../errors.js';
+import type { ObjectStore } from '../pipeline/ports.js';
+
+export interface S3ObjectStoreOptions {
+  bucket: string;
+  region: string;
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  publicBaseUrl: string | undefined;
+  /** Per request; the SDK's own retries (3 attempts) come on top. */
+  timeoutMs?: number;
+}
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** Missing bucket or credentials will not fix themselves by retrying the job. */
+const PERMANENT_S3_ERRORS = new Set(['NoSuchBucket', 'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch']);
+
+export class S3ObjectStore implements ObjectStore {
+  readonly client: S3Client;
+
+  constructor(private readonly options: S3ObjectStoreOptions) {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    this.client = new S3Client({
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle,
+      // Newer SDKs add CRC checksums to every upload by default; several S3-compatible
+      // stores (older MinIO, R2, s3rver) reject or mishandle them.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: timeoutMs }),
+    });
+  }
+
+  async putIfAbsent(key: string, body: Buffer, contentType: string): Promise<'uploaded' | 'existed'> {
+    try {
+      if (await this.exists(key)) return 'existed';
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.options.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ContentLength: body.length,
+          CacheControl: IMMUTABLE,
+        }),
+      );
+      return 'uploaded';
+    } catch (error) {
+      throw toStorageError(error, `storing ${key} in bucket ${this.options.bucket}`);
+    }
+  }
+
+  publicUrl(key: string): string {
+    const path = key.split('/').map(encodeURIComponent).join('/');
+    if (this.options.publicBaseUrl) return `${this.options.publicBaseUrl}/${path}`;
+    const { bucket, region, endpoint, forcePathStyle } = this.options;
+    if (endpoint) {
+      const base = new URL(endpoint);
+      const origin = `${base.protocol}//${base.host}${base.pathname.replace(/\/+$/, '')}`;
+      return forcePathStyle ? `${origin}/${bucket}/${path}` : `${base.protocol}//${bucket}.${base.host}/${path}`;
+    }
+    return `https://${bucket}.s3.${region}.amazonaws.com/${path}`;
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404 && error.name !== 'NoSuchBucket') {
+        return false;
+      }
+      throw error;
+    }
+  }
+}
+
+function toStorageError(error: unknown, action: string): ArchiveError {
+  if (error instanceof S3ServiceException) {
+    const name = error.name === 'NotFound' || error.name === 'Unknown' ? `HTTP ${error.$metadata.httpStatusCode}` : error.name;
+    return new ArchiveError(ErrorCode.StorageFailed, `S3 refused ${action}: ${name}`, {
+      retryable: !PERMANENT_S3_ERRORS.has(error.name),
+    });
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ArchiveError(ErrorCode.StorageFailed, `S3 unreachable while ${action}: ${reason}`, { retryable: true });
+}
