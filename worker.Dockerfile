@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Runs the archive worker. Build: docker build -f worker.Dockerfile -t avatar-archiver .
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY scripts ./scripts
+COPY prisma ./prisma
+COPY prisma.config.ts tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY bin ./bin
+# `npm ci` runs `prepare`, which generates the Prisma client and compiles to dist/.
+RUN npm ci && npm prune --omit=dev
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /app/bin ./bin
+COPY --from=build --chown=node:node /app/prisma ./prisma
+COPY --from=build --chown=node:node /app/package.json ./package.json
+USER node
+# The first SIGTERM lets active jobs finish; give it time (docker stop -t 60).
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "bin/avatar-archiver.js"]
+CMD ["worker"]
