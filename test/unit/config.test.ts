@@ -1,0 +1,83 @@
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const minimal = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/test' };
+
+function problems(env: Record<string, string>, needs = {}): string[] {
+  try {
+    loadConfig(env, needs);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  test('applies the documented defaults', () => {
+    const config = loadConfig(minimal);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.queuePrefix).toBe('avatar-archiver');
+    expect(config.zapi.baseUrl).toBe('https://api.z-api.io');
+    expect(config.image).toEqual({ sizes: [640, 256, 96], format: 'webp', quality: 80, webpEffort: 4, maxInputPixels: 25_000_000 });
+    expect(config.download.maxBytes).toBe(5 * 1024 * 1024);
+    expect(config.download.allowedHosts).toContain('*.whatsapp.net');
+    expect(config.download.allowPrivateNetworks).toBe(false);
+    expect(config.worker).toEqual({ concurrency: 8, maxRequestsPerSecond: 5, attempts: 5, backoffMs: 5000, noPictureConfirmations: 2 });
+    expect(config.s3).toBeNull();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  test('reads one instance or several', () => {
+    expect(loadConfig({ ...minimal, ZAPI_INSTANCE_ID: 'a', ZAPI_INSTANCE_TOKEN: 't' }).zapi.instances).toEqual([
+      { id: 'a', token: 't' },
+    ]);
+    expect(loadConfig({ ...minimal, ZAPI_INSTANCES: 'a:1, b:2' }).zapi.instances).toEqual([
+      { id: 'a', token: '1' },
+      { id: 'b', token: '2' },
+    ]);
+  });
+
+  test('sorts and dedupes sizes, largest first', () => {
+    expect(loadConfig({ ...minimal, AVATAR_SIZES: '96, 640,256,96' }).image.sizes).toEqual([640, 256, 96]);
+  });
+
+  test('reports one line per bad variable, naming it', () => {
+    const found = problems({
+      DATABASE_URL: 'mysql://x',
+      REDIS_URL: 'http://x',
+      AVATAR_FORMAT: 'gif',
+      WORKER_CONCURRENCY: 'many',
+      AVATAR_SIZES: '640,abc',
+      S3_FORCE_PATH_STYLE: 'maybe',
+    });
+    expect(found).toHaveLength(6);
+    expect(found.join('\n')).toMatch(/DATABASE_URL: expected a postgres/);
+    expect(found.join('\n')).toMatch(/REDIS_URL: expected a redis/);
+    expect(found.join('\n')).toMatch(/AVATAR_FORMAT: expected webp or jpeg/);
+    expect(found.join('\n')).toMatch(/WORKER_CONCURRENCY: expected a whole number from 1 to 256, got "many"/);
+    expect(found.join('\n')).toMatch(/AVATAR_SIZES:/);
+    expect(found.join('\n')).toMatch(/S3_FORCE_PATH_STYLE: expected true or false/);
+  });
+
+  test('says what is missing for the command being started', () => {
+    expect(problems({})).toEqual(['DATABASE_URL: is required']);
+    expect(problems(minimal, { storage: true, instances: true })).toEqual([
+      'ZAPI_INSTANCE_ID/ZAPI_INSTANCE_TOKEN or ZAPI_INSTANCES: is required (at least one Z-API instance)',
+      'S3_BUCKET: is required',
+    ]);
+    expect(problems({ ...minimal, ZAPI_INSTANCE_ID: 'a' })).toEqual([
+      'ZAPI_INSTANCE_ID and ZAPI_INSTANCE_TOKEN: set both, or neither',
+    ]);
+    expect(problems({ ...minimal, ZAPI_INSTANCES: 'a:1,a:2' })).toEqual(['ZAPI_INSTANCES: instance a is configured twice']);
+    expect(problems({ ...minimal, ZAPI_INSTANCES: 'a' })).toEqual(['ZAPI_INSTANCES: expected id1:token1,id2:token2']);
+  });
+
+  test('never echoes secrets in problems', () => {
+    const found = problems({ ...minimal, ZAPI_INSTANCES: 'a:secret-token:extra' });
+    expect(found.join('\n')).not.toContain('secret-token');
+  });
+
+  test('treats empty variables as unset', () => {
+    expect(loadConfig({ ...minimal, REDIS_URL: '', S3_BUCKET: '' }).redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+});
