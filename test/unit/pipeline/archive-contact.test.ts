@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import type { Contact } from '../../../src/generated/prisma/client.js';
+import { ArchiveError, ErrorCode } from '../../../src/errors.js';
+import { ArchiveContactService, type ArchiveDependencies } from '../../../src/pipeline/archive-contact.js';
+import type { ProfilePictureLink, ProcessedAvatar } from '../../../src/pipeline/ports.js';
+
+/**
+ * The pipeline's decisions with strict fakes: any call a scenario did not expect fails
+ * the test, which is how "an unchanged picture never reaches sharp" is proven here. The
+ * database side of these rules is covered against real Postgres in test/integration.
+ */
+
+const instance = { id: 'inst', token: 'secret' };
+const bytes = Buffer.from('picture-1');
+const sha = createHash('sha256').update(bytes).digest('hex');
+const now = new Date('2026-11-25T12:00:00Z');
+
+function contact(overrides: Partial<Contact> = {}): Contact {
+  return {
+    id: 7,
+    instanceId: 'inst',
+    phone: '5511999999999',
+    avatarUrl: null,
+    avatarStatus: 'PENDING',
+    avatarSha256: null,
+    avatarUpdatedAt: null,
+    lastCheckedAt: null,
+    lastError: null,
+    lastErrorAt: null,
+    consecutiveFailures: 0,
+    consecutiveNoPicture: 0,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+const unexpected = (name: string) => () => {
+  throw new Error(`unexpected call: ${name}`);
+};
+
+function processed(): ProcessedAvatar {
+  return {
+    original: { width: 640, height: 640, format: 'jpeg' },
+    dominantColor: '#102030',
+    renditions: [640, 96].map((size) => ({
+      size,
+      width: size,
+      height: size,
+      bytes: Buffer.alloc(size),
+      contentType: 'image/webp',
+      extension: 'webp',
+    })),
+  };
+}
+
+function setup(options: { links: ProfilePictureLink[]; downloads: (Buffer | ArchiveError)[]; current?: Contact }) {
+  const calls: string[] = [];
+  const links = [...options.links];
+  const downloads = [...options.downloads];
+  const deps: ArchiveDependencies = {
+    instances: new Map([[instance.id, instance]]),
+    source: {
+      async getProfilePictureLink(inst, phone) {
+        calls.push(`link ${inst.id} ${phone}`);
+        const next = links.shift();
+        if (!next) throw new Error('unexpected call: getProfilePictureLink');
+        return next;
+      },
+    },
+    downloader: {
+      async download(url) {
+        calls.push(`download ${url}`);
+        const next = downloads.shift();
+        if (next === undefined) throw new Error('unexpected call: download');
+        if (next instanceof ArchiveError) throw next;
+        return { bytes: next, format: 'jpeg' };
+      },
+    },
+    processor: { process: unexpected('process') },
+    store: { putIfAbsent: unexpected('putIfAbsent'), publicUrl: (key) => `https://cdn.test/${key}` },
+    contacts: {
+      ensureContact: async () => options.current ?? contact(),
+      findReusableVersion: unexpected('findReusableVersion'),
+      recordUnchanged: unexpected('recordUnchanged'),
+      recordArchived: unexpected('recordArchived'),
+      recordNoPicture: unexpected('recordNoPicture'),
+      recordFailure: unexpected('recordFailure'),
+    },
+    settings: { sizes: [640, 96], contentType: 'image/webp', keyPrefix: 'avatars', noPictureConfirmations: 2 },
+    now: () => now,
+  };
+  return { deps, calls };
+}
+
+const link = (n: number): ProfilePictureLink => ({
+  kind: 'link',
+  url: `https://pps.whatsapp.net/v/t61/${n}_n.jpg?oe=6a000000`,
+});
+
+test('a new picture is processed, stored and then recorded', async () => {
+  const { deps, calls } = setup({ links: [link(1)], downloads: [bytes] });
+  const order: string[] = [];
+  deps.contacts.findReusableVersion = async () => null;
+  deps.processor.process = async () => (order.push('process'), processed());
+  deps.store.putIfAbsent = async (key) => (order.push(`put ${key}`), 'uploaded');
+  deps.contacts.recordArchived = async (id, version, url, at) => {
+    order.push('record');
+    expect(id).toBe(7);
+    expect(version.sha256).toBe(sha);
+    expect(version.originalBytes).toBe(bytes.length);
+    expect(version.sourceLinkExpiresAt).toEqual(new Date(0x6a000000 * 1000));
+    expect(version.renditions.map((r) => r.key)).toEqual([`avatars/${sha}/640.webp`, `avatars/${sha}/96.webp`]);
+    expect(url).toBe(`https://cdn.test/avatars/${sha}/640.webp`);
+    expect(at).toBe(now);
+    return contact();
+  };
+
+  const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
+
+  expect(outcome).toEqual({
+    outcome: 'archived',
+    avatarUrl: `https://cdn.test/avatars/${sha}/640.webp`,
+    uploaded: 2,
+    reusedObjects: false,
+    refreshedLink: false,
+  });
+  expect(order.slice(0, 1)).toEqual(['process']);
+  expect(order.at(-1)).toBe('record');
+  expect(calls).toEqual(['link inst 5511999999999', 'download https://pps.whatsapp.net/v/t61/1_n.jpg?oe=6a000000']);
+});
+
+test('an unchanged picture never reaches sharp, storage or a new version', async () => {
+  const { deps } = setup({ links: [link(1)], downloads: [bytes], current: contact({ avatarSha256: sha, avatarUrl: 'u' }) });
+  deps.contacts.recordUnchanged = async (id, at) => contact({ id, lastCheckedAt: at, avatarUrl: 'u' });
+  const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
+  expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u' });
+});
+
+test('a picture archived before (any contact) reuses its objects without decoding', async () => {
+  const { deps } = setup({ links: [link(1)], downloads: [bytes] });
+  const renditions = [640, 96].map((size) => ({
+    size,
+    key: `avatars/${sha}/${size}.webp`,
+    url: `https://cdn.test/avatars/${sha}/${size}.webp`,
+    width: size,
+    height: size,
+    bytes: 10,
+    contentType: 'image/webp',
+  }));
+  deps.contacts.findReusableVersion = async (hash, sizes, type) => {
+    expect([hash, sizes, type]).toEqual([sha, [640, 96], 'image/webp']);
+    return {
+      sha256: sha,
+      originalWidth: 1,
+      originalHeight: 1,
+      originalBytes: bytes.length,
+      originalFormat: 'jpeg',
+      dominantColor: '#000000',
+      renditions,
+    };
+  };
+  let recorded = false;
+  deps.contacts.recordArchived = async (_id, version) => {
+    recorded = true;
+    expect(version.renditions).toEqual(renditions);
+    return contact();
+  };
+  const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
+  expect(outcome).toMatchObject({ outcome: 'archived', uploaded: 0, reusedObjects: true });
+  expect(recorded).toBe(true);
+});
+
+test('an expired link is replaced by one fresh link, once', async () => {
+  const expired = new ArchiveError(ErrorCode.LinkExpired, 'CDN answered 403', { retryable: true });
+  const { deps, calls } = setup({ links: [link(1), link(2)], downloads: [expired, bytes], current: contact({ avatarSha256: sha }) });
+  deps.contacts.recordUnchanged = async () => contact();
+  await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
+  expect(calls.filter((call) => call.startsWith('link'))).toHaveLength(2);
+
+  const twice = setup({ links: [link(1), link(2)], downloads: [expired, expired] });
+  await expect(new ArchiveContactService(twice.deps).archive({ instanceId: 'inst', phone: '5511999999999' })).rejects.toBe(
+    expired,
+  );
+  expect(twice.calls).toHaveLength(4);
+});
+
+test('no picture goes to the no-picture rule with the configured confirmations', async () => {
+  const { deps } = setup({ links: [{ kind: 'none' }], downloads: [] });
+  deps.contacts.recordNoPicture = async (id, confirmations) => {
+    expect([id, confirmations]).toEqual([7, 2]);
+    return 'kept_pending_confirmation';
+  };
+  expect(await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' })).toEqual({
+    outcome: 'no_picture_unconfirmed',
+  });
+});
+
+test('a failure while storing leaves the database untouched', async () => {
+  const { deps } = setup({ links: [link(1)], downloads: [bytes] });
+  deps.contacts.findReusableVersion = async () => null;
+  deps.processor.process = async () => processed();
+  const failure = new ArchiveError(ErrorCode.StorageFailed, 'S3 unreachable', { retryable: true });
+  deps.store.putIfAbsent = async () => {
+    throw failure;
+  };
+  await expect(new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' })).rejects.toBe(
+    failure,
+  );
+});
+
+test('an unknown instance is a permanent error that makes no request', async () => {
+  const { deps, calls } = setup({ links: [], downloads: [] });
+  await expect(new ArchiveContactService(deps).archive({ instanceId: 'other', phone: '5511999999999' })).rejects.toMatchObject({
+    code: ErrorCode.UnknownInstance,
+    retryable: false,
+  });
+  expect(calls).toEqual([]);
+});
