@@ -1,0 +1,71 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { startLocalS3, type LocalS3 } from '../../src/simulators/s3-server.js';
+import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
+import { useS3Credentials } from '../helpers/s3-credentials.js';
+
+let s3: LocalS3;
+let store: S3ObjectStore;
+
+beforeAll(async () => {
+  s3 = await startLocalS3();
+  useS3Credentials(s3);
+  store = new S3ObjectStore({
+    bucket: s3.bucket,
+    region: 'us-east-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    publicBaseUrl: undefined,
+  });
+});
+
+afterAll(async () => {
+  store.close();
+  await s3.close();
+});
+
+test('stores an object once, with immutable caching, and serves it at its public URL', async () => {
+  const key = `avatars/${'b'.repeat(64)}/96.webp`;
+  expect(await store.putIfAbsent(key, Buffer.from('first'), 'image/webp')).toBe('uploaded');
+  expect(await store.putIfAbsent(key, Buffer.from('second'), 'image/webp')).toBe('existed');
+
+  const object = await store.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+  expect(object.ContentType).toBe('image/webp');
+  expect(object.CacheControl).toBe('public, max-age=31536000, immutable');
+  expect(await object.Body?.transformToString()).toBe('first');
+
+  const url = store.publicUrl(key);
+  expect(url).toBe(`${s3.endpoint}/${s3.bucket}/${key}`);
+  const response = await fetch(url);
+  expect(response.status).toBe(200);
+  expect(await response.text()).toBe('first');
+});
+
+test('public URLs: a configured base wins, then virtual-host and AWS styles', () => {
+  const base = { bucket: 'b', region: 'sa-east-1', forcePathStyle: false };
+  const key = 'avatars/x/96.webp';
+  expect(new S3ObjectStore({ ...base, endpoint: undefined, publicBaseUrl: 'https://img.example.com' }).publicUrl(key)).toBe(
+    'https://img.example.com/avatars/x/96.webp',
+  );
+  expect(new S3ObjectStore({ ...base, endpoint: undefined, publicBaseUrl: undefined }).publicUrl(key)).toBe(
+    'https://b.s3.sa-east-1.amazonaws.com/avatars/x/96.webp',
+  );
+  expect(
+    new S3ObjectStore({ ...base, endpoint: 'https://r2.example.com', publicBaseUrl: undefined }).publicUrl(key),
+  ).toBe('https://b.r2.example.com/avatars/x/96.webp');
+});
+
+test('a missing bucket is a permanent storage error that says what was refused', async () => {
+  const broken = new S3ObjectStore({
+    bucket: 'no-such-bucket',
+    region: 'us-east-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    publicBaseUrl: undefined,
+  });
+  await expect(broken.putIfAbsent('k/1.webp', Buffer.from('x'), 'image/webp')).rejects.toMatchObject({
+    code: 'STORAGE_FAILED',
+    retryable: false,
+    message: expect.stringMatching(/S3 refused storing k\/1.webp in bucket no-such-bucket: NoSuchBucket/),
+  });
+  broken.close();
+});
