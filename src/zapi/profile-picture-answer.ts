@@ -43,7 +43,11 @@ function errorIn(json: unknown): ProfilePictureAnswer | undefined {
   if (record === null || typeof record !== 'object') return undefined;
   const { error, message } = record as { error?: unknown; message?: unknown };
   if (error === undefined || error === null) return undefined;
-  return { kind: 'error', error: asText(error), message: message === undefined || message === null ? undefined : asText(message) };
+  return {
+    kind: 'error',
+    error: asText(error),
+    message: message === undefined || message === null ? undefined : asText(message),
+  };
 }
 
 /** The link itself is never echoed: it is a signed URL. */

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { TimeoutError } from 'got';
 import { ArchiveError, ErrorCode } from '../errors.js';
-import { detachedCause } from './redact.js';
+import { detachedCause, redactZapiUrl } from './redact.js';
 
 /**
  * Turns what Z-API (or the network) said into an ArchiveError with a retry verdict.
@@ -59,8 +59,8 @@ export interface ZapiFailure {
 }
 
 export function zapiFailureError(failure: ZapiFailure, now: number = Date.now()): ArchiveError {
-  const known = failure.error === undefined ? undefined : KNOWN_ERRORS.find((rule) => rule.pattern.test(failure.error!));
-  const { status } = failure;
+  const { status, error } = failure;
+  const known = error === undefined ? undefined : KNOWN_ERRORS.find((rule) => rule.pattern.test(error));
   const redirected = status >= 300 && status < 400;
   const message = describeFailure(failure, known?.hint ?? (redirected ? REDIRECT_HINT : undefined));
 
@@ -83,7 +83,7 @@ export function zapiTransportError(error: Error & { code?: string }): ArchiveErr
   const message =
     error instanceof TimeoutError
       ? `Z-API did not answer in time (timeout awaiting ${error.event})`
-      : `Z-API request failed${error.code ? ` (${error.code})` : ''}: ${error.message}`;
+      : `Z-API request failed${error.code ? ` (${error.code})` : ''}: ${redactZapiUrl(error.message)}`;
   return new ArchiveError(ErrorCode.ZapiUnavailable, message, { retryable: true, cause: detachedCause(error) });
 }
 
@@ -109,7 +109,8 @@ export function parseRetryAfterMs(value: string | undefined, now: number = Date.
   if (value === undefined) return undefined;
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const date = Date.parse(text);
+  // HTTP dates always name a weekday and month; this keeps Date.parse from reading '-5' as a year.
+  const date = /[a-z]/i.test(text) ? Date.parse(text) : Number.NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 

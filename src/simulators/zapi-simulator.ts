@@ -1,0 +1,178 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ZapiInstance } from '../config.js';
+import { redactZapiUrl } from '../zapi/redact.js';
+
+/**
+ * An in-process stand-in for Z-API's `GET /profile-picture`, on 127.0.0.1, for tests and
+ * the demo. It reproduces the documented answers and the ones seen in the field: errors
+ * with HTTP 200, a bare 500 for an unknown instance, `null not allowed` without a
+ * Client-Token. Each phone plays a list of behaviours in order, then repeats the last.
+ */
+
+export type ZapiBehaviour =
+  /** A picture; `array` is the documented `[{"link": url}]`, `object` is `{"link": url}`. */
+  | { type: 'link'; url: string; shape?: 'array' | 'object' }
+  /** No visible picture, in one of the spellings Z-API uses (default `null`: `{"link": null}`). */
+  | { type: 'none'; shape?: 'null' | 'string-null' | 'empty' | 'missing' | 'empty-array' }
+  /** Any status with an optional body (objects are sent as JSON) and Retry-After. */
+  | { type: 'status'; status: number; body?: string | object; retryAfter?: string | number }
+  /** HTTP 200 carrying `{"error": ..., "message": ...}`. */
+  | { type: 'error200'; error: string; message?: string }
+  /** HTTP 200 with a body that is not JSON. */
+  | { type: 'garbage' }
+  /** Never answers; for timeout tests (close() drops the connection). */
+  | { type: 'hang' };
+
+export interface RecordedZapiRequest {
+  method: string;
+  /** Path and query, with the instance token replaced by `***`. */
+  path: string;
+  instanceId: string | null;
+  phone: string | null;
+  clientToken: string | undefined;
+}
+
+export interface ZapiSimulatorOptions {
+  instances: ZapiInstance[];
+  /** When set, every request must carry this `Client-Token` header. */
+  clientToken?: string;
+  /** Status sent with `NOT_FOUND` for a wrong token or method name (field reports show 200 as well as 404). */
+  notFoundStatus?: 200 | 404;
+  /** Status sent with `{"error": "null not allowed"}`; the docs give the body but not the status. */
+  clientTokenErrorStatus?: number;
+}
+
+export interface ZapiSimulator {
+  /** e.g. http://127.0.0.1:41234; pass as the client's baseUrl. */
+  baseUrl: string;
+  requests: RecordedZapiRequest[];
+  /** Replaces the phone's behaviours; they are played in order, then the last one repeats. */
+  setContact(phone: string, behaviour: ZapiBehaviour | ZapiBehaviour[]): void;
+  close(): Promise<void>;
+}
+
+const ROUTE = /^\/instances\/([^/]+)\/token\/([^/]+)\/([^/]+)$/;
+const PHONE = /^\d{10,15}$/;
+const NOT_FOUND = { error: 'NOT_FOUND', message: 'Unable to find matching target resource method' };
+const DEFAULT_BEHAVIOUR: ZapiBehaviour = { type: 'none', shape: 'null' };
+
+const NONE_BODIES = {
+  null: { link: null },
+  'string-null': { link: 'null' },
+  empty: { link: '' },
+  missing: {},
+  'empty-array': [],
+} as const;
+
+export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise<ZapiSimulator> {
+  const notFoundStatus = options.notFoundStatus ?? 200;
+  const clientTokenErrorStatus = options.clientTokenErrorStatus ?? 400;
+  const contacts = new Map<string, ZapiBehaviour[]>();
+  const requests: RecordedZapiRequest[] = [];
+
+  function nextBehaviour(phone: string): ZapiBehaviour {
+    const queue = contacts.get(phone);
+    if (!queue || queue.length === 0) return DEFAULT_BEHAVIOUR;
+    return queue.length > 1 ? queue.shift()! : queue[0]!;
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const route = decodeRoute(url.pathname);
+    const phone = url.searchParams.get('phone');
+    const clientToken = header(req, 'client-token');
+    requests.push({
+      method: req.method ?? '',
+      path: redactZapiUrl(`${url.pathname}${url.search}`),
+      instanceId: route?.id ?? null,
+      phone,
+      clientToken,
+    });
+
+    if (!route) return sendJson(res, notFoundStatus, NOT_FOUND);
+    const instance = options.instances.find((candidate) => candidate.id === route.id);
+    if (!instance) return send(res, 500, '');
+    if (instance.token !== route.token) return sendJson(res, notFoundStatus, NOT_FOUND);
+    if (options.clientToken !== undefined) {
+      if (clientToken === undefined) return sendJson(res, clientTokenErrorStatus, { error: 'null not allowed' });
+      if (clientToken !== options.clientToken) {
+        return sendJson(res, clientTokenErrorStatus, { error: 'your client-token is not configured' });
+      }
+    }
+    if (route.method !== 'profile-picture') return sendJson(res, notFoundStatus, NOT_FOUND);
+    if (req.method !== 'GET') return send(res, 405, '');
+    if (phone === null || !PHONE.test(phone)) return sendJson(res, 400, { error: 'Invalid phone' });
+    play(res, nextBehaviour(phone));
+  }
+
+  const server = createServer(handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    requests,
+    setContact(phone, behaviour) {
+      contacts.set(phone, Array.isArray(behaviour) ? [...behaviour] : [behaviour]);
+    },
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+function play(res: ServerResponse, behaviour: ZapiBehaviour): void {
+  switch (behaviour.type) {
+    case 'link':
+      return sendJson(res, 200, behaviour.shape === 'object' ? { link: behaviour.url } : [{ link: behaviour.url }]);
+    case 'none':
+      return sendJson(res, 200, NONE_BODIES[behaviour.shape ?? 'null']);
+    case 'status': {
+      const headers: Record<string, string> =
+        behaviour.retryAfter === undefined ? {} : { 'Retry-After': String(behaviour.retryAfter) };
+      if (behaviour.body === undefined || typeof behaviour.body === 'string') {
+        return send(res, behaviour.status, behaviour.body ?? '', headers);
+      }
+      return sendJson(res, behaviour.status, behaviour.body, headers);
+    }
+    case 'error200':
+      return sendJson(res, 200, { error: behaviour.error, message: behaviour.message });
+    case 'garbage':
+      return send(res, 200, '<html><body>502 Bad Gateway</body></html>', { 'Content-Type': 'text/html' });
+    case 'hang':
+      return;
+  }
+}
+
+function decodeRoute(pathname: string): { id: string; token: string; method: string } | null {
+  const match = ROUTE.exec(pathname);
+  if (!match) return null;
+  try {
+    return {
+      id: decodeURIComponent(match[1]!),
+      token: decodeURIComponent(match[2]!),
+      method: decodeURIComponent(match[3]!),
+    };
+  } catch {
+    return null;
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  send(res, status, JSON.stringify(body), { 'Content-Type': 'application/json', ...headers });
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
