@@ -6,7 +6,7 @@ import { createImageDownloader } from './download/image-downloader.js';
 import { createImageProcessor } from './image/image-processor.js';
 import { ArchiveQueue } from './jobs/archive-queue.js';
 import type { Logger } from './logger.js';
-import { ArchiveContactService } from './pipeline/archive-contact.js';
+import { ArchiveContactService, type ArchiveDependencies } from './pipeline/archive-contact.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
 import { createZapiClient } from './zapi/zapi-client.js';
 
@@ -42,7 +42,8 @@ export class Container {
     return this.archiveQueueInstance;
   }
 
-  archiveService(): ArchiveContactService {
+  /** `overrides` exist for fault-injection tests; production wiring passes none. */
+  archiveService(overrides: Partial<ArchiveDependencies> = {}): ArchiveContactService {
     const { config } = this;
     if (!config.s3) throw new Error('archiveService() needs S3 settings: load the config with { storage: true }');
     const store = new S3ObjectStore(config.s3);
@@ -60,6 +61,7 @@ export class Container {
         keyPrefix: config.s3.keyPrefix,
         noPictureConfirmations: config.worker.noPictureConfirmations,
       },
+      ...overrides,
     });
   }
 

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import sharp from 'sharp';
+import { loadConfig } from '../config.js';
+import { Container } from '../container.js';
+import { applyMigrations, defaultMigrationsDir } from '../db/migrator.js';
+import { splitSchema } from '../db/prisma-client.js';
+import { archivePayload } from '../jobs/archive-job.js';
+import { createLogger } from '../logger.js';
+import { startCdnSimulator } from '../simulators/cdn-simulator.js';
+import { startLocalS3 } from '../simulators/s3-server.js';
+import { startZapiSimulator } from '../simulators/zapi-simulator.js';
+import { startArchiveWorker } from '../start/archive-worker-runner.js';
+import { buildDemoContacts, type DemoContact } from './demo-contacts.js';
+
+/**
+ * `npm run demo`: the real worker, queue, database and S3 code end to end, with local
+ * stand-ins for everything outside this machine. It uses its own Postgres schema and Redis
+ * key prefix, removes both at the end, and exits non-zero if any check fails.
+ */
+
+const INSTANCE = { id: 'demo-instance', token: `demo-token-${randomBytes(4).toString('hex')}` };
+const CLIENT_TOKEN = 'demo-client-token';
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const databaseUrl = new URL(process.env.DEMO_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
+  databaseUrl.searchParams.set('schema', `avatar_demo_${runId}`);
+
+  const s3 = await startLocalS3('avatars-demo');
+  const zapi = await startZapiSimulator({ instances: [INSTANCE], clientToken: CLIENT_TOKEN });
+  const cdn = await startCdnSimulator();
+  process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
+
+  const config = loadConfig(
+    {
+      DATABASE_URL: databaseUrl.toString(),
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: `avatar-archiver-demo-${runId}`,
+      ZAPI_BASE_URL: zapi.baseUrl,
+      ZAPI_CLIENT_TOKEN: CLIENT_TOKEN,
+      ZAPI_INSTANCE_ID: INSTANCE.id,
+      ZAPI_INSTANCE_TOKEN: INSTANCE.token,
+      S3_BUCKET: s3.bucket,
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
+      DOWNLOAD_ALLOW_PRIVATE_NETWORKS: 'true',
+      JOB_BACKOFF_MS: '200',
+      ZAPI_MAX_REQUESTS_PER_SECOND: '50',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    },
+    { storage: true, instances: true },
+  );
+  const container = new Container(config, createLogger(config.logLevel));
+  let worker: Awaited<ReturnType<typeof startArchiveWorker>> | undefined;
+
+  try {
+    console.log(`demo: Postgres schema ${splitSchema(config.databaseUrl).schema}, Redis prefix ${config.queuePrefix}`);
+    console.log(`demo: S3 ${s3.endpoint}, Z-API simulator ${zapi.baseUrl}, CDN simulator ${cdn.origin}`);
+    const migrated = await applyMigrations(config.databaseUrl, defaultMigrationsDir());
+    console.log(`demo: applied migrations ${migrated.applied.join(', ')}`);
+
+    const contacts = await buildDemoContacts(cdn);
+    for (const contact of contacts) zapi.setContact(contact.phone, contact.behaviours);
+
+    worker = await startArchiveWorker(container);
+    const payloads = contacts.map((contact) => archivePayload(INSTANCE.id, contact.phone));
+    await container.contacts.ensureContacts(INSTANCE.id, payloads.map((payload) => payload.phone));
+    const queued = await container.archiveQueue().enqueue(payloads);
+    console.log(`demo: queued ${queued} contacts, worker concurrency ${config.worker.concurrency}\n`);
+
+    await waitUntilDrained(container, contacts.length);
+    const failures = await report(container, contacts);
+    console.log(`\ndemo: ${contacts.length} contacts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (failures.length > 0) {
+      console.log(`demo: ${failures.length} check(s) FAILED:`);
+      for (const failure of failures) console.log(`  - ${failure}`);
+      return 1;
+    }
+    console.log('demo: every check passed (each permanent URL serves a decodable image of the right size)');
+    return 0;
+  } finally {
+    await worker?.worker.close();
+    await container.archiveQueue().queue.obliterate({ force: true });
+    await container.close();
+    await dropSchema(config.databaseUrl);
+    await Promise.all([zapi.close(), cdn.close(), s3.close()]);
+  }
+}
+
+async function waitUntilDrained(container: Container, total: number): Promise<void> {
+  const deadline = Date.now() + 45_000;
+  for (;;) {
+    const counts = await container.contacts.countByStatus();
+    const jobs = await container.archiveQueue().counts();
+    const busy = (jobs.waiting ?? 0) + (jobs.active ?? 0) + (jobs.delayed ?? 0) + (jobs.prioritized ?? 0);
+    if (busy === 0 && counts.PENDING === 0) return;
+    if (Date.now() > deadline) throw new Error(`demo timed out with ${busy} jobs left of ${total}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function report(container: Container, contacts: DemoContact[]): Promise<string[]> {
+  const failures: string[] = [];
+  const rows = await container.prisma.contact.findMany({ where: { instanceId: INSTANCE.id }, orderBy: { phone: 'asc' } });
+  const byPhone = new Map(rows.map((row) => [row.phone, row]));
+  console.log(`${'phone'.padEnd(14)} ${'case'.padEnd(34)} ${'status'.padEnd(10)} avatar_url or reason`);
+  for (const contact of contacts) {
+    const row = byPhone.get(contact.phone);
+    const status = row?.avatarStatus ?? 'MISSING';
+    const detail = row?.avatarUrl ?? row?.lastError ?? '-';
+    console.log(`${contact.phone.padEnd(14)} ${contact.label.padEnd(34)} ${status.padEnd(10)} ${detail}`);
+    if (status !== contact.expect.status) failures.push(`${contact.phone} (${contact.label}): ${status}, expected ${contact.expect.status}`);
+    if (row?.avatarUrl && contact.expect.size) {
+      const problem = await checkImage(row.avatarUrl, contact.expect.size);
+      if (problem) failures.push(`${contact.phone}: ${problem}`);
+    }
+  }
+  return failures;
+}
+
+async function checkImage(url: string, size: number): Promise<string | null> {
+  const response = await fetch(url);
+  if (response.status !== 200) return `${url} answered ${response.status}`;
+  try {
+    const metadata = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+    if (metadata.width !== size || metadata.height !== size) {
+      return `${url} is ${metadata.width}x${metadata.height}, expected ${size}x${size}`;
+    }
+  } catch (error) {
+    return `${url} is not a decodable image: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return null;
+}
+
+async function dropSchema(databaseUrl: string): Promise<void> {
+  const { connectionString, schema } = splitSchema(databaseUrl);
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,124 @@
+import type { Job } from 'bullmq';
+import { loadConfig, type Config } from '../../src/config.js';
+import { Container } from '../../src/container.js';
+import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
+import { archiveJobId, archivePayload, type ArchiveJobPayload } from '../../src/jobs/archive-job.js';
+import { createArchiveWorker } from '../../src/jobs/archive-worker.js';
+import { createLogger } from '../../src/logger.js';
+import type { ArchiveDependencies, ArchiveOutcome } from '../../src/pipeline/archive-contact.js';
+import { startCdnSimulator, type CdnSimulator } from '../../src/simulators/cdn-simulator.js';
+import { startLocalS3, type LocalS3 } from '../../src/simulators/s3-server.js';
+import { startZapiSimulator, type ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
+import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from './isolated-database.js';
+import { useS3Credentials } from './s3-credentials.js';
+
+/**
+ * The whole product wired as in production (real Postgres schema, Redis with its own
+ * prefix, s3rver, the real worker and queue) with simulators standing in for Z-API and
+ * WhatsApp's CDN. `contacts` lets a test inject a fault into the real repository.
+ */
+
+export const INSTANCE = { id: 'instance-1', token: 'instance-token-secret' };
+export const CLIENT_TOKEN = 'client-token-secret';
+
+export type JobResult =
+  | { state: 'completed'; outcome: ArchiveOutcome }
+  | { state: 'failed'; error: Error; attemptsMade: number };
+
+export interface Harness {
+  config: Config;
+  container: Container;
+  zapi: ZapiSimulator;
+  cdn: CdnSimulator;
+  s3: LocalS3;
+  db: IsolatedDatabase;
+  /** Enqueues the contact and resolves when its job completes or fails for good. */
+  archive(phone: string): Promise<JobResult>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  wrapContacts?: (real: ArchiveDependencies['contacts']) => ArchiveDependencies['contacts'];
+}
+
+export async function startHarness(label: string, options: HarnessOptions = {}): Promise<Harness> {
+  const db = await createIsolatedDatabase(label);
+  await applyMigrations(db.url, defaultMigrationsDir());
+  const s3 = await startLocalS3();
+  useS3Credentials(s3);
+  const zapi = await startZapiSimulator({ instances: [INSTANCE], clientToken: CLIENT_TOKEN });
+  const cdn = await startCdnSimulator();
+
+  const config = loadConfig(
+    {
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: uniqueName(label),
+      ZAPI_BASE_URL: zapi.baseUrl,
+      ZAPI_CLIENT_TOKEN: CLIENT_TOKEN,
+      ZAPI_INSTANCE_ID: INSTANCE.id,
+      ZAPI_INSTANCE_TOKEN: INSTANCE.token,
+      S3_BUCKET: s3.bucket,
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
+      DOWNLOAD_ALLOW_PRIVATE_NETWORKS: 'true',
+      JOB_ATTEMPTS: '3',
+      JOB_BACKOFF_MS: '20',
+      ZAPI_MAX_REQUESTS_PER_SECOND: '1000',
+      WORKER_CONCURRENCY: '4',
+      LOG_LEVEL: 'silent',
+      ...options.env,
+    },
+    { storage: true, instances: true },
+  );
+  const logger = createLogger(config.logLevel);
+  const container = new Container(config, logger);
+  const service = container.archiveService(
+    options.wrapContacts ? { contacts: options.wrapContacts(container.contacts) } : {},
+  );
+  const worker = createArchiveWorker(container.workerConnection(), service, logger, {
+    prefix: config.queuePrefix,
+    concurrency: config.worker.concurrency,
+    maxRequestsPerSecond: config.worker.maxRequestsPerSecond,
+    backoffMs: config.worker.backoffMs,
+  });
+  void worker.run();
+  await worker.waitUntilReady();
+
+  const waiters = new Map<string, (result: JobResult) => void>();
+  worker.on('completed', (job: Job<ArchiveJobPayload, ArchiveOutcome>, outcome: ArchiveOutcome) => {
+    waiters.get(job.id!)?.({ state: 'completed', outcome });
+  });
+  worker.on('failed', (job: Job<ArchiveJobPayload> | undefined, error: Error) => {
+    if (!job) return;
+    const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (final) waiters.get(job.id!)?.({ state: 'failed', error, attemptsMade: job.attemptsMade });
+  });
+
+  return {
+    config,
+    container,
+    zapi,
+    cdn,
+    s3,
+    db,
+    async archive(phone) {
+      const payload = archivePayload(INSTANCE.id, phone);
+      const jobId = archiveJobId(payload);
+      const result = new Promise<JobResult>((resolve) => waiters.set(jobId, resolve));
+      await container.archiveQueue().enqueue([payload]);
+      const settled = await result;
+      waiters.delete(jobId);
+      return settled;
+    },
+    async close() {
+      await worker.close();
+      await container.archiveQueue().queue.obliterate({ force: true });
+      await container.close();
+      await Promise.all([zapi.close(), cdn.close(), s3.close()]);
+      await db.drop();
+    },
+  };
+}

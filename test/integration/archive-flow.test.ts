@@ -1,0 +1,123 @@
+import sharp from 'sharp';
+import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
+import { startHarness, type Harness } from '../helpers/archive-harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('flow');
+});
+afterAll(async () => {
+  await h.close();
+});
+
+async function showPicture(phone: string, pictureId: string, seed: string, size = 800): Promise<Buffer> {
+  const bytes = await makeAvatarJpeg(seed, size);
+  h.zapi.setContact(phone, { type: 'link', url: h.cdn.publish(pictureId, bytes) });
+  return bytes;
+}
+
+const contact = (phone: string) =>
+  h.container.prisma.contact.findUniqueOrThrow({
+    where: { instanceId_phone: { instanceId: 'instance-1', phone } },
+    include: { versions: { include: { renditions: true }, orderBy: { id: 'asc' } } },
+  });
+
+async function fetchImage(url: string) {
+  const response = await fetch(url);
+  expect(response.status).toBe(200);
+  const bytes = Buffer.from(await response.arrayBuffer());
+  return { contentType: response.headers.get('content-type'), metadata: await sharp(bytes).metadata() };
+}
+
+test('a new contact is archived: every size is stored and the permanent URL serves it', async () => {
+  const original = await showPicture('5511900000001', '1001', 'alice');
+
+  const result = await h.archive('+55 11 90000-0001');
+
+  expect(result).toMatchObject({ state: 'completed', outcome: { outcome: 'archived', uploaded: 3 } });
+  const row = await contact('5511900000001');
+  expect(row.avatarStatus).toBe('ARCHIVED');
+  expect(row.avatarUrl).toMatch(new RegExp(`^${h.s3.endpoint}/avatars/avatars/[0-9a-f]{64}/640\\.webp$`));
+  expect(row.avatarUpdatedAt).not.toBeNull();
+  expect(row.lastCheckedAt).not.toBeNull();
+  expect(row.versions).toHaveLength(1);
+  const version = row.versions[0]!;
+  expect(version).toMatchObject({ originalWidth: 800, originalHeight: 800, originalBytes: original.length, originalFormat: 'jpeg' });
+  expect(version.dominantColor).toMatch(/^#[0-9a-f]{6}$/);
+  expect(version.sourceLinkExpiresAt!.getTime()).toBeGreaterThan(Date.now());
+  expect(version.renditions.map((r) => [r.size, r.width, r.height, r.contentType]).sort()).toEqual([
+    [256, 256, 256, 'image/webp'],
+    [640, 640, 640, 'image/webp'],
+    [96, 96, 96, 'image/webp'],
+  ]);
+  for (const rendition of version.renditions) {
+    const image = await fetchImage(rendition.url);
+    expect(image.contentType).toBe('image/webp');
+    expect([image.metadata.format, image.metadata.width, image.metadata.height]).toEqual(['webp', rendition.size, rendition.size]);
+  }
+  // The Client-Token went to Z-API; the instance token never shows in what was recorded.
+  expect(h.zapi.requests.at(-1)).toMatchObject({ phone: '5511900000001', clientToken: 'client-token-secret' });
+});
+
+test('an unchanged picture adds no version and uploads nothing', async () => {
+  await showPicture('5511900000002', '1002', 'bob');
+  await h.archive('5511900000002');
+  const before = await contact('5511900000002');
+
+  // A new signed link to the same bytes, as Z-API hands out every time.
+  await showPicture('5511900000002', '1002', 'bob');
+  const result = await h.archive('5511900000002');
+
+  expect(result).toEqual({ state: 'completed', outcome: { outcome: 'unchanged', avatarUrl: before.avatarUrl } });
+  const after = await contact('5511900000002');
+  expect(after.versions).toHaveLength(1);
+  expect(after.avatarUpdatedAt).toEqual(before.avatarUpdatedAt);
+  expect(after.lastCheckedAt!.getTime()).toBeGreaterThan(before.lastCheckedAt!.getTime());
+});
+
+test('a changed picture gets a new version and URL; the old objects stay', async () => {
+  await showPicture('5511900000003', '1003', 'carol-1');
+  await h.archive('5511900000003');
+  const first = await contact('5511900000003');
+
+  await showPicture('5511900000003', '1004', 'carol-2');
+  const result = await h.archive('5511900000003');
+
+  expect(result).toMatchObject({ state: 'completed', outcome: { outcome: 'archived', uploaded: 3 } });
+  const second = await contact('5511900000003');
+  expect(second.versions).toHaveLength(2);
+  expect(second.avatarUrl).not.toBe(first.avatarUrl);
+  expect(second.avatarSha256).toBe(second.versions[1]!.sha256);
+  for (const rendition of first.versions[0]!.renditions) expect((await fetch(rendition.url)).status).toBe(200);
+});
+
+test('the same picture on another contact reuses the stored objects', async () => {
+  await showPicture('5511900000004', '1005', 'shared-default');
+  await h.archive('5511900000004');
+  await showPicture('5511900000005', '1006', 'shared-default');
+
+  const result = await h.archive('5511900000005');
+
+  expect(result).toMatchObject({ state: 'completed', outcome: { outcome: 'archived', uploaded: 0, reusedObjects: true } });
+  const [a, b] = [await contact('5511900000004'), await contact('5511900000005')];
+  expect(b.avatarUrl).toBe(a.avatarUrl);
+  expect(b.versions).toHaveLength(1);
+});
+
+test('repeated enqueues of one contact collapse into one job', async () => {
+  await showPicture('5511900000006', '1007', 'dave');
+  const queue = h.container.archiveQueue();
+  await queue.queue.pause();
+  const added = [
+    await queue.enqueue([{ instanceId: 'instance-1', phone: '5511900000006' }]),
+    await queue.enqueue([
+      { instanceId: 'instance-1', phone: '5511900000006' },
+      { instanceId: 'instance-1', phone: '5511900000006' },
+    ]),
+  ];
+  expect(added).toEqual([1, 0]);
+  expect(await queue.queue.getJobCountByTypes('waiting', 'paused')).toBe(1);
+  const done = h.archive('5511900000006');
+  await queue.queue.resume();
+  expect(await done).toMatchObject({ state: 'completed' });
+});
