@@ -1,0 +1,191 @@
+import type { ImageFormat, ImageProcessor, ProcessedAvatar, Rendition } from '../pipeline/ports.js';
+import { describeDecodeFailure, formatLabel, imageInvalid } from './decode-failure.js';
+import { FLATTEN_BACKGROUND, outputEncoding, type OutputEncoding, type OutputFormat } from './output-format.js';
+import { planRenditions } from './rendition-plan.js';
+import { sharp, type Sharp, type SharpOptions } from './sharp-runtime.js';
+
+/** Mirrors config.image. */
+export interface ImageProcessorOptions {
+  /** Square sizes in pixels, largest first; renditions come back in this order. */
+  sizes: number[];
+  format: OutputFormat;
+  quality: number;
+  webpEffort: number;
+  maxInputPixels: number;
+}
+
+const SUPPORTED_FORMATS: ReadonlySet<string> = new Set<ImageFormat>(['jpeg', 'png', 'webp', 'gif']);
+
+interface SourceHeader {
+  format: ImageFormat;
+  /** After EXIF auto-orientation. */
+  width: number;
+  height: number;
+}
+
+/** The one decoded, oriented, cropped, sRGB square every rendition is encoded from. */
+interface RawSquare {
+  data: Buffer;
+  side: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+function decodeOptions(maxInputPixels: number): SharpOptions {
+  return {
+    limitInputPixels: maxInputPixels,
+    // 'error' also rejects truncated data. A CDN file that ends early decodes with a grey band
+    // at the bottom, and archiving it would pin that broken picture under a permanent,
+    // content-addressed key; a cut download is the downloader's to catch (length check), so
+    // bytes that reach here truncated are broken at the source and retrying cannot help.
+    // 'warning' would be too strict: many camera JPEGs carry harmless libjpeg warnings such
+    // as extraneous bytes before a marker.
+    failOn: 'error',
+    // Animated GIF/WebP: decode the first frame only; avatars are stills.
+    pages: 1,
+    autoOrient: true,
+  };
+}
+
+async function readHeader(bytes: Buffer, maxInputPixels: number): Promise<SourceHeader> {
+  let metadata;
+  try {
+    // Header only, no pixel decode. The pixel limit is checked below rather than by sharp so
+    // the message can carry the numbers; sharp's own limit still guards the real decode.
+    metadata = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
+  } catch (error) {
+    throw describeDecodeFailure(error, bytes, maxInputPixels);
+  }
+  const { format, width, height } = metadata;
+  if (!SUPPORTED_FORMATS.has(format)) {
+    throw imageInvalid(`unsupported image format ${format} (expected JPEG, PNG, WebP or GIF)`);
+  }
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw imageInvalid(`${formatLabel(format)} has no pixels (${width}x${height})`);
+  }
+  const pixels = width * height;
+  if (pixels > maxInputPixels) {
+    throw imageInvalid(`image is ${width}x${height} = ${pixels} pixels, over MAX_INPUT_PIXELS ${maxInputPixels}`);
+  }
+  return { format: format as ImageFormat, width: metadata.autoOrient.width, height: metadata.autoOrient.height };
+}
+
+async function decodeSquare(
+  bytes: Buffer,
+  side: number,
+  encoding: OutputEncoding,
+  maxInputPixels: number,
+): Promise<RawSquare> {
+  // Centre, not 'attention': WhatsApp users frame their own picture in the app's square crop,
+  // so the centre is what their contacts already see; saliency cropping costs a full-size
+  // analysis and can cut off a face that the user deliberately placed off-centre.
+  let pipeline = sharp(bytes, decodeOptions(maxInputPixels)).resize(side, side, { fit: 'cover', position: 'centre' });
+  if (encoding.needsOpaqueInput) pipeline = pipeline.flatten({ background: FLATTEN_BACKGROUND });
+  try {
+    // sRGB 8-bit whatever came in (CMYK, greyscale, 16-bit PNG, embedded ICC profile); raw
+    // pixels carry no metadata at all, so no EXIF, XMP or ICC can reach the renditions.
+    const { data, info } = await pipeline
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    return { data, side: info.width, channels: info.channels };
+  } catch (error) {
+    throw describeDecodeFailure(error, bytes, maxInputPixels);
+  }
+}
+
+function fromRaw(square: RawSquare): Sharp {
+  return sharp(square.data, { raw: { width: square.side, height: square.side, channels: square.channels } });
+}
+
+function toHex(value: number): string {
+  return Math.round(value).toString(16).padStart(2, '0');
+}
+
+/** Measured on the picture as shown: transparent pixels count as the white they are drawn on. */
+async function dominantColor(square: RawSquare): Promise<string> {
+  const opaque =
+    square.channels === 2 || square.channels === 4
+      ? sharp(await fromRaw(square).flatten({ background: FLATTEN_BACKGROUND }).raw().toBuffer(), {
+          raw: { width: square.side, height: square.side, channels: 3 },
+        })
+      : fromRaw(square);
+  const { r, g, b } = (await opaque.stats()).dominant;
+  return `#${toHex(r)}${toHex(g)}${toHex(b)}`;
+}
+
+interface EncodedSquare {
+  data: Buffer;
+  info: { width: number; height: number };
+}
+
+async function encodeSquare(square: RawSquare, pixels: number, encoding: OutputEncoding): Promise<EncodedSquare> {
+  const pipeline = pixels === square.side ? fromRaw(square) : fromRaw(square).resize(pixels, pixels);
+  return encoding.encode(pipeline).toBuffer({ resolveWithObject: true });
+}
+
+function validate(options: ImageProcessorOptions): void {
+  const { sizes, quality, webpEffort, maxInputPixels } = options;
+  if (sizes.length === 0 || sizes.some((size) => !Number.isInteger(size) || size < 1)) {
+    throw new RangeError(`image sizes must be positive whole numbers, got ${JSON.stringify(sizes)}`);
+  }
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
+    throw new RangeError(`image quality must be 1-100, got ${quality}`);
+  }
+  if (!Number.isInteger(webpEffort) || webpEffort < 0 || webpEffort > 6) {
+    throw new RangeError(`webp effort must be 0-6, got ${webpEffort}`);
+  }
+  if (!Number.isInteger(maxInputPixels) || maxInputPixels < 1) {
+    throw new RangeError(`maxInputPixels must be a positive whole number, got ${maxInputPixels}`);
+  }
+}
+
+/**
+ * sharp adapter: reads the header, decodes once into a cropped square of the largest size
+ * needed, then encodes every size from that raw buffer.
+ *
+ * Requested sizes the source is too small for are all rendered at the source's square side,
+ * so they have identical pixels: each distinct pixel size is encoded once and its bytes are
+ * shared by every requested size that maps to it. Each requested size still gets its own
+ * entry (the pipeline stores one object per size); identical bytes give identical
+ * content-addressed keys, so storage deduplicates them for free.
+ */
+export function createImageProcessor(options: ImageProcessorOptions): ImageProcessor {
+  validate(options);
+  const sizes = [...options.sizes];
+  const { maxInputPixels } = options;
+  const encoding = outputEncoding(options.format, options.quality, options.webpEffort);
+
+  return {
+    async process(bytes: Buffer): Promise<ProcessedAvatar> {
+      const header = await readHeader(bytes, maxInputPixels);
+      const plan = planRenditions(sizes, header.width, header.height);
+      const square = await decodeSquare(bytes, plan.decodeSize, encoding, maxInputPixels);
+
+      // One size at a time: each encode holds a libuv thread, which this job shares with the
+      // other jobs and with DNS lookups; the worker's job concurrency is where parallelism lives.
+      const encoded = new Map<number, EncodedSquare>();
+      const renditions: Rendition[] = [];
+      for (const { size, pixels } of plan.renditions) {
+        let output = encoded.get(pixels);
+        if (output === undefined) {
+          output = await encodeSquare(square, pixels, encoding);
+          encoded.set(pixels, output);
+        }
+        renditions.push({
+          size,
+          width: output.info.width,
+          height: output.info.height,
+          bytes: output.data,
+          contentType: encoding.contentType,
+          extension: encoding.extension,
+        });
+      }
+
+      return {
+        original: { width: header.width, height: header.height, format: header.format },
+        dominantColor: await dominantColor(square),
+        renditions,
+      };
+    },
+  };
+}
