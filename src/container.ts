@@ -47,11 +47,12 @@ export class Container {
     const { config } = this;
     if (!config.s3) throw new Error('archiveService() needs S3 settings: load the config with { storage: true }');
     const store = new S3ObjectStore(config.s3);
-    this.closers.push(() => store.close());
+    const downloader = createImageDownloader(config.download);
+    this.closers.push(() => store.close(), () => downloader.close());
     return new ArchiveContactService({
       instances: new Map(config.zapi.instances.map((instance) => [instance.id, instance])),
       source: createZapiClient(config.zapi),
-      downloader: createImageDownloader(config.download),
+      downloader,
       processor: createImageProcessor(config.image),
       store,
       contacts: this.contacts,

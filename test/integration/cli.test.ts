@@ -1,0 +1,171 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startCdnSimulator, type CdnSimulator } from '../../src/simulators/cdn-simulator.js';
+import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
+import { startLocalS3, type LocalS3 } from '../../src/simulators/s3-server.js';
+import { startZapiSimulator, type ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
+import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
+
+/** The CLI as users run it: a separate process, configured only through its environment. */
+
+const INSTANCE = { id: 'cli-instance', token: 'cli-instance-token' };
+let db: IsolatedDatabase;
+let s3: LocalS3;
+let zapi: ZapiSimulator;
+let cdn: CdnSimulator;
+let env: Record<string, string>;
+let dir: string;
+
+beforeAll(async () => {
+  db = await createIsolatedDatabase('cli');
+  s3 = await startLocalS3();
+  zapi = await startZapiSimulator({ instances: [INSTANCE], clientToken: 'cli-client-token' });
+  cdn = await startCdnSimulator();
+  dir = await mkdtemp(join(tmpdir(), 'cli-'));
+  env = {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: uniqueName('cli'),
+    ZAPI_BASE_URL: zapi.baseUrl,
+    ZAPI_CLIENT_TOKEN: 'cli-client-token',
+    ZAPI_INSTANCE_ID: INSTANCE.id,
+    ZAPI_INSTANCE_TOKEN: INSTANCE.token,
+    S3_BUCKET: s3.bucket,
+    S3_ENDPOINT: s3.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
+    DOWNLOAD_ALLOW_PRIVATE_NETWORKS: 'true',
+    JOB_BACKOFF_MS: '20',
+  };
+});
+
+afterAll(async () => {
+  await Promise.all([zapi.close(), cdn.close(), s3.close(), rm(dir, { recursive: true, force: true })]);
+  await db.drop();
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[], extraEnv: Record<string, string | undefined> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    env: { ...env, ...extraEnv } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  return { child, output };
+}
+
+async function run(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<Run> {
+  const { child, output } = start(args, extraEnv);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, ...output };
+}
+
+async function queryContact(phone: string) {
+  const client = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/test' });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT avatar_status, avatar_url FROM "${db.schema}".contacts WHERE instance_id = $1 AND phone = $2`,
+      [INSTANCE.id, phone],
+    );
+    return rows[0] as { avatar_status: string; avatar_url: string | null } | undefined;
+  } finally {
+    await client.end();
+  }
+}
+
+test('migrate applies the migrations once and is safe to run again', async () => {
+  const first = await run(['migrate']);
+  expect(first).toMatchObject({ code: 0 });
+  expect(first.stdout).toMatch(/applied 1 migration\(s\): \d+_init/);
+  const second = await run(['migrate'], { S3_BUCKET: undefined, ZAPI_INSTANCE_ID: undefined, ZAPI_INSTANCE_TOKEN: undefined });
+  expect(second).toMatchObject({ code: 0 });
+  expect(second.stdout).toMatch(/database is up to date/);
+});
+
+test('usage errors exit 2 with a message; --help exits 0', async () => {
+  const unknown = await run(['frobnicate']);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+  const noPhones = await run(['enqueue']);
+  expect(noPhones.code).toBe(2);
+  expect(noPhones.stderr).toMatch(/give at least one PHONE or --file FILE/);
+  const help = await run(['enqueue', '--help']);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/--instance <id>/);
+  const otherInstance = await run(['enqueue', '--instance', 'nope', '5511999999999']);
+  expect(otherInstance.code).toBe(2);
+  expect(otherInstance.stderr).toMatch(/unknown instance nope; configured instances: cli-instance/);
+});
+
+test('bad configuration exits 1 with one line per problem and no stack trace', async () => {
+  const result = await run(['worker'], { DATABASE_URL: 'mysql://x', WORKER_CONCURRENCY: 'lots', S3_BUCKET: undefined });
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(/invalid configuration:/);
+  expect(result.stderr).toMatch(/- DATABASE_URL: expected a postgres/);
+  expect(result.stderr).toMatch(/- WORKER_CONCURRENCY: expected a whole number/);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+});
+
+test('enqueue reports new, queued and rejected phones; the worker archives them and stops cleanly on SIGTERM', async () => {
+  const link = cdn.publish('cli-1', await makeAvatarJpeg('cli'));
+  zapi.setContact('5511930000001', { type: 'link', url: link });
+  zapi.setContact('5511930000002', { type: 'none' });
+  const file = join(dir, 'phones.csv');
+  await writeFile(file, 'name,phone\nAna,+55 11 93000-0002\nBad,12345\n');
+
+  const enqueued = await run(['enqueue', '5511930000001', '--file', file]);
+  expect(enqueued.code).toBe(0);
+  expect(enqueued.stdout).toMatch(/new contacts:\s+2/);
+  expect(enqueued.stdout).toMatch(/queued:\s+2/);
+  expect(enqueued.stdout).toMatch(/rejected:\s+1\n\s+- INVALID_PHONE: invalid phone "12345"/);
+  expect((await queryContact('5511930000001'))?.avatar_status).toBe('PENDING');
+
+  const again = await run(['enqueue', '5511930000001']);
+  expect(again.stdout).toMatch(/new contacts:\s+0/);
+  expect(again.stdout).toMatch(/already queued: 1/);
+
+  const worker = start(['worker'], { LOG_LEVEL: 'info' });
+  const deadline = Date.now() + 20_000;
+  const settled = async () =>
+    (await queryContact('5511930000001'))?.avatar_status !== 'PENDING' &&
+    (await queryContact('5511930000002'))?.avatar_status !== 'PENDING';
+  while (!(await settled()) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const archived = await queryContact('5511930000001');
+  expect(archived?.avatar_status).toBe('ARCHIVED');
+  expect(archived?.avatar_url).toMatch(/\/640\.webp$/);
+
+  worker.child.kill('SIGTERM');
+  const [code] = (await once(worker.child, 'exit')) as [number | null];
+  expect(code).toBe(0);
+  const lines = worker.output.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(lines.find((line) => line.msg === 'contact checked' && line.outcome === 'archived')).toMatchObject({
+    instance: INSTANCE.id,
+    phone: '5511930000001',
+    durationMs: expect.any(Number),
+  });
+  expect(lines.at(-1)?.msg).toBe('worker stopped');
+  expect(worker.output.stdout).not.toContain(INSTANCE.token);
+
+  const status = await run(['status', '5511930000001']);
+  expect(status.stdout).toMatch(/status\s+ARCHIVED/);
+  const counts = await run(['status', '--json']);
+  expect(JSON.parse(counts.stdout)).toMatchObject({ contacts: { ARCHIVED: 1, NO_PICTURE: 1 } });
+});
