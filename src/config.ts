@@ -22,7 +22,10 @@ const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
       if (value === undefined || value.trim() === '') return fallback;
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
-        ctx.addIssue({ code: 'custom', message: `expected a whole number from 1 to ${max}, got ${JSON.stringify(value)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a whole number from 1 to ${max}, got ${JSON.stringify(value)}`,
+        });
         return z.NEVER;
       }
       return parsed;
@@ -72,7 +75,10 @@ const avatarSizes = z
   .transform((value, ctx) => {
     const sizes = csv(value ?? '640,256,96').map(Number);
     if (sizes.length === 0 || sizes.some((size) => !Number.isInteger(size) || size < 16 || size > 2048)) {
-      ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of pixel sizes from 16 to 2048, e.g. 640,256,96' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected a comma-separated list of pixel sizes from 16 to 2048, e.g. 640,256,96',
+      });
       return z.NEVER;
     }
     // Largest first: the first size is the one recorded as contacts.avatar_url.
@@ -127,7 +133,9 @@ const envSchema = z.object({
   DOWNLOAD_ALLOWED_HOSTS: z
     .string()
     .optional()
-    .transform((value) => (value === undefined || value.trim() === '' ? DEFAULT_ALLOWED_HOSTS : csv(value.toLowerCase()))),
+    .transform((value) =>
+      value === undefined || value.trim() === '' ? DEFAULT_ALLOWED_HOSTS : csv(value.toLowerCase()),
+    ),
   DOWNLOAD_ALLOW_PRIVATE_NETWORKS: boolean(false),
 
   WORKER_CONCURRENCY: positiveInt(8, 256),

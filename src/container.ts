@@ -48,7 +48,10 @@ export class Container {
     if (!config.s3) throw new Error('archiveService() needs S3 settings: load the config with { storage: true }');
     const store = new S3ObjectStore(config.s3);
     const downloader = createImageDownloader(config.download);
-    this.closers.push(() => store.close(), () => downloader.close());
+    this.closers.push(
+      () => store.close(),
+      () => downloader.close(),
+    );
     return new ArchiveContactService({
       instances: new Map(config.zapi.instances.map((instance) => [instance.id, instance])),
       source: createZapiClient(config.zapi),

@@ -12,7 +12,14 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { service: 'avatar-archiver' },
       redact: {
-        paths: ['token', '*.token', 'clientToken', '*.clientToken', 'headers["client-token"]', '*.headers["client-token"]'],
+        paths: [
+          'token',
+          '*.token',
+          'clientToken',
+          '*.clientToken',
+          'headers["client-token"]',
+          '*.headers["client-token"]',
+        ],
         censor: '***',
       },
     },

@@ -20,10 +20,7 @@ function buildProgram(): Command {
     .description('apply pending database migrations (safe to run twice or from several processes)')
     .action(migrateCommand);
 
-  program
-    .command('worker')
-    .description('run the archive worker until SIGTERM/SIGINT')
-    .action(workerCommand);
+  program.command('worker').description('run the archive worker until SIGTERM/SIGINT').action(workerCommand);
 
   program
     .command('enqueue')

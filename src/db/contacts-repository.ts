@@ -28,7 +28,7 @@ export interface NewVersion {
 }
 
 /** A version of the same picture archived earlier (for this or any contact) whose objects can be reused. */
-export interface ReusableVersion extends Omit<NewVersion, 'sourceLinkExpiresAt'> {}
+export type ReusableVersion = Omit<NewVersion, 'sourceLinkExpiresAt'>;
 
 export type NoPictureResult = 'no_picture' | 'kept_pending_confirmation' | 'cleared';
 
@@ -163,7 +163,12 @@ export class ContactsRepository {
       if (contact.consecutiveNoPicture < confirmations) return 'kept_pending_confirmation';
       await tx.contact.update({
         where: { id: contactId },
-        data: { avatarUrl: null, avatarSha256: null, avatarStatus: AvatarStatus.NO_PICTURE, avatarUpdatedAt: checkedAt },
+        data: {
+          avatarUrl: null,
+          avatarSha256: null,
+          avatarStatus: AvatarStatus.NO_PICTURE,
+          avatarUpdatedAt: checkedAt,
+        },
       });
       return 'cleared';
     });

@@ -26,7 +26,13 @@ export async function buildDemoContacts(cdn: CdnSimulator): Promise<DemoContact[
     contacts.push({
       phone: phone(n),
       label: 'picture',
-      behaviours: [{ type: 'link', url: await link(`9${n}`, `contact-${n}`, n % 3 === 0 ? 800 : 640), shape: n % 2 ? 'array' : 'object' }],
+      behaviours: [
+        {
+          type: 'link',
+          url: await link(`9${n}`, `contact-${n}`, n % 3 === 0 ? 800 : 640),
+          shape: n % 2 ? 'array' : 'object',
+        },
+      ],
       expect: { status: 'ARCHIVED', size: 640 },
     });
   }
@@ -70,7 +76,10 @@ export async function buildDemoContacts(cdn: CdnSimulator): Promise<DemoContact[
   contacts.push({
     phone: phone(54),
     label: 'Z-API 503, then OK',
-    behaviours: [{ type: 'status', status: 503 }, { type: 'link', url: await link('flaky', 'flaky') }],
+    behaviours: [
+      { type: 'status', status: 503 },
+      { type: 'link', url: await link('flaky', 'flaky') },
+    ],
     expect: { status: 'ARCHIVED', size: 640 },
   });
 

@@ -68,7 +68,10 @@ async function main(): Promise<number> {
 
     worker = await startArchiveWorker(container);
     const payloads = contacts.map((contact) => archivePayload(INSTANCE.id, contact.phone));
-    await container.contacts.ensureContacts(INSTANCE.id, payloads.map((payload) => payload.phone));
+    await container.contacts.ensureContacts(
+      INSTANCE.id,
+      payloads.map((payload) => payload.phone),
+    );
     const queued = await container.archiveQueue().enqueue(payloads);
     console.log(`demo: queued ${queued} contacts, worker concurrency ${config.worker.concurrency}\n`);
 
@@ -105,7 +108,10 @@ async function waitUntilDrained(container: Container, total: number): Promise<vo
 
 async function report(container: Container, contacts: DemoContact[]): Promise<string[]> {
   const failures: string[] = [];
-  const rows = await container.prisma.contact.findMany({ where: { instanceId: INSTANCE.id }, orderBy: { phone: 'asc' } });
+  const rows = await container.prisma.contact.findMany({
+    where: { instanceId: INSTANCE.id },
+    orderBy: { phone: 'asc' },
+  });
   const byPhone = new Map(rows.map((row) => [row.phone, row]));
   console.log(`${'phone'.padEnd(14)} ${'case'.padEnd(34)} ${'status'.padEnd(10)} avatar_url or reason`);
   for (const contact of contacts) {
@@ -113,7 +119,8 @@ async function report(container: Container, contacts: DemoContact[]): Promise<st
     const status = row?.avatarStatus ?? 'MISSING';
     const detail = row?.avatarUrl ?? row?.lastError ?? '-';
     console.log(`${contact.phone.padEnd(14)} ${contact.label.padEnd(34)} ${status.padEnd(10)} ${detail}`);
-    if (status !== contact.expect.status) failures.push(`${contact.phone} (${contact.label}): ${status}, expected ${contact.expect.status}`);
+    if (status !== contact.expect.status)
+      failures.push(`${contact.phone} (${contact.label}): ${status}, expected ${contact.expect.status}`);
     if (row?.avatarUrl && contact.expect.size) {
       const problem = await checkImage(row.avatarUrl, contact.expect.size);
       if (problem) failures.push(`${contact.phone}: ${problem}`);

@@ -45,7 +45,10 @@ export function createArchiveWorker(
       const permanent = error instanceof ArchiveError ? !error.retryable : false;
       const final = permanent || attempt >= attempts;
       const message = describeError(error);
-      log.warn({ outcome: 'failed', error: message, permanent, final, durationMs: elapsedMs() }, 'archive attempt failed');
+      log.warn(
+        { outcome: 'failed', error: message, permanent, final, durationMs: elapsedMs() },
+        'archive attempt failed',
+      );
       await service.recordFailure(request, message, final);
       if (permanent) throw new UnrecoverableError(message);
       throw error;

@@ -4,8 +4,7 @@ import { isArchiveError, ErrorCode } from '../errors.js';
 import type { DownloadedImage, ImageDownloader, ProfilePictureSource } from './ports.js';
 
 export type FetchedPicture =
-  | { kind: 'none' }
-  | { kind: 'image'; image: DownloadedImage; linkExpiresAt: Date | null; refreshedLink: boolean };
+  { kind: 'none' } | { kind: 'image'; image: DownloadedImage; linkExpiresAt: Date | null; refreshedLink: boolean };
 
 /**
  * Asks Z-API for a fresh link and downloads it straight away: links die within about two

@@ -25,5 +25,8 @@ export async function storeRenditions(
       return { stored, uploaded: outcome === 'uploaded' };
     }),
   );
-  return { stored: results.map((result) => result.stored), uploaded: results.filter((result) => result.uploaded).length };
+  return {
+    stored: results.map((result) => result.stored),
+    uploaded: results.filter((result) => result.uploaded).length,
+  };
 }

@@ -75,7 +75,11 @@ export class S3ObjectStore implements ObjectStore {
       await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
       return true;
     } catch (error) {
-      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404 && error.name !== 'NoSuchBucket') {
+      if (
+        error instanceof S3ServiceException &&
+        error.$metadata.httpStatusCode === 404 &&
+        error.name !== 'NoSuchBucket'
+      ) {
         return false;
       }
       throw error;
@@ -85,7 +89,8 @@ export class S3ObjectStore implements ObjectStore {
 
 function toStorageError(error: unknown, action: string): ArchiveError {
   if (error instanceof S3ServiceException) {
-    const name = error.name === 'NotFound' || error.name === 'Unknown' ? `HTTP ${error.$metadata.httpStatusCode}` : error.name;
+    const name =
+      error.name === 'NotFound' || error.name === 'Unknown' ? `HTTP ${error.$metadata.httpStatusCode}` : error.name;
     return new ArchiveError(ErrorCode.StorageFailed, `S3 refused ${action}: ${name}`, {
       retryable: !PERMANENT_S3_ERRORS.has(error.name),
     });

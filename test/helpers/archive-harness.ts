@@ -22,8 +22,7 @@ export const INSTANCE = { id: 'instance-1', token: 'instance-token-secret' };
 export const CLIENT_TOKEN = 'client-token-secret';
 
 export type JobResult =
-  | { state: 'completed'; outcome: ArchiveOutcome }
-  | { state: 'failed'; error: Error; attemptsMade: number };
+  { state: 'completed'; outcome: ArchiveOutcome } | { state: 'failed'; error: Error; attemptsMade: number };
 
 export interface Harness {
   config: Config;

@@ -42,7 +42,12 @@ test('a new contact is archived: every size is stored and the permanent URL serv
   expect(row.lastCheckedAt).not.toBeNull();
   expect(row.versions).toHaveLength(1);
   const version = row.versions[0]!;
-  expect(version).toMatchObject({ originalWidth: 800, originalHeight: 800, originalBytes: original.length, originalFormat: 'jpeg' });
+  expect(version).toMatchObject({
+    originalWidth: 800,
+    originalHeight: 800,
+    originalBytes: original.length,
+    originalFormat: 'jpeg',
+  });
   expect(version.dominantColor).toMatch(/^#[0-9a-f]{6}$/);
   expect(version.sourceLinkExpiresAt!.getTime()).toBeGreaterThan(Date.now());
   expect(version.renditions.map((r) => [r.size, r.width, r.height, r.contentType]).sort()).toEqual([
@@ -53,7 +58,11 @@ test('a new contact is archived: every size is stored and the permanent URL serv
   for (const rendition of version.renditions) {
     const image = await fetchImage(rendition.url);
     expect(image.contentType).toBe('image/webp');
-    expect([image.metadata.format, image.metadata.width, image.metadata.height]).toEqual(['webp', rendition.size, rendition.size]);
+    expect([image.metadata.format, image.metadata.width, image.metadata.height]).toEqual([
+      'webp',
+      rendition.size,
+      rendition.size,
+    ]);
   }
   // The Client-Token went to Z-API; the instance token never shows in what was recorded.
   expect(h.zapi.requests.at(-1)).toMatchObject({ phone: '5511900000001', clientToken: 'client-token-secret' });
@@ -98,7 +107,10 @@ test('the same picture on another contact reuses the stored objects', async () =
 
   const result = await h.archive('5511900000005');
 
-  expect(result).toMatchObject({ state: 'completed', outcome: { outcome: 'archived', uploaded: 0, reusedObjects: true } });
+  expect(result).toMatchObject({
+    state: 'completed',
+    outcome: { outcome: 'archived', uploaded: 0, reusedObjects: true },
+  });
   const [a, b] = [await contact('5511900000004'), await contact('5511900000005')];
   expect(b.avatarUrl).toBe(a.avatarUrl);
   expect(b.versions).toHaveLength(1);

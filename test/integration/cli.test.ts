@@ -93,7 +93,11 @@ test('migrate applies the migrations once and is safe to run again', async () =>
   const first = await run(['migrate']);
   expect(first).toMatchObject({ code: 0 });
   expect(first.stdout).toMatch(/applied 1 migration\(s\): \d+_init/);
-  const second = await run(['migrate'], { S3_BUCKET: undefined, ZAPI_INSTANCE_ID: undefined, ZAPI_INSTANCE_TOKEN: undefined });
+  const second = await run(['migrate'], {
+    S3_BUCKET: undefined,
+    ZAPI_INSTANCE_ID: undefined,
+    ZAPI_INSTANCE_TOKEN: undefined,
+  });
   expect(second).toMatchObject({ code: 0 });
   expect(second.stdout).toMatch(/database is up to date/);
 });
@@ -155,7 +159,10 @@ test('enqueue reports new, queued and rejected phones; the worker archives them 
   worker.child.kill('SIGTERM');
   const [code] = (await once(worker.child, 'exit')) as [number | null];
   expect(code).toBe(0);
-  const lines = worker.output.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = worker.output.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   expect(lines.find((line) => line.msg === 'contact checked' && line.outcome === 'archived')).toMatchObject({
     instance: INSTANCE.id,
     phone: '5511930000001',

@@ -55,7 +55,10 @@ test('an expired link is refreshed once and the picture archived', async () => {
 test('Z-API 5xx is retried with backoff, then succeeds; the error is on record', async () => {
   const phone = '5511920000002';
   const link = h.cdn.publish('3002', await makeAvatarJpeg('hank'));
-  h.zapi.setContact(phone, [{ type: 'status', status: 502 }, { type: 'link', url: link }]);
+  h.zapi.setContact(phone, [
+    { type: 'status', status: 502 },
+    { type: 'link', url: link },
+  ]);
 
   expect(await h.archive(phone)).toMatchObject({ state: 'completed', outcome: { outcome: 'archived' } });
   const row = await contact(phone);
@@ -67,7 +70,10 @@ test('Z-API 5xx is retried with backoff, then succeeds; the error is on record',
 test('Z-API 429 waits for Retry-After, then succeeds', async () => {
   const phone = '5511920000003';
   const link = h.cdn.publish('3003', await makeAvatarJpeg('ivy'));
-  h.zapi.setContact(phone, [{ type: 'status', status: 429, retryAfter: 1 }, { type: 'link', url: link }]);
+  h.zapi.setContact(phone, [
+    { type: 'status', status: 429, retryAfter: 1 },
+    { type: 'link', url: link },
+  ]);
   const started = Date.now();
 
   expect(await h.archive(phone)).toMatchObject({ state: 'completed', outcome: { outcome: 'archived' } });

@@ -21,7 +21,11 @@ test.each(['null', 'string-null', 'empty', 'missing', 'empty-array'] as const)(
     const phone = `55119100000${['null', 'string-null', 'empty', 'missing', 'empty-array'].indexOf(shape)}0`;
     h.zapi.setContact(phone, { type: 'none', shape });
     expect(await h.archive(phone)).toEqual({ state: 'completed', outcome: { outcome: 'no_picture' } });
-    expect(await contact(phone)).toMatchObject({ avatarStatus: 'NO_PICTURE', avatarUrl: null, consecutiveNoPicture: 1 });
+    expect(await contact(phone)).toMatchObject({
+      avatarStatus: 'NO_PICTURE',
+      avatarUrl: null,
+      consecutiveNoPicture: 1,
+    });
   },
 );
 
@@ -42,7 +46,12 @@ test('an archived picture survives one "no picture" answer and is cleared by the
 
   expect(await h.archive(phone)).toEqual({ state: 'completed', outcome: { outcome: 'no_picture_cleared' } });
   const cleared = await contact(phone);
-  expect(cleared).toMatchObject({ avatarStatus: 'NO_PICTURE', avatarUrl: null, avatarSha256: null, consecutiveNoPicture: 2 });
+  expect(cleared).toMatchObject({
+    avatarStatus: 'NO_PICTURE',
+    avatarUrl: null,
+    avatarSha256: null,
+    consecutiveNoPicture: 2,
+  });
   expect(cleared.versions).toHaveLength(1);
 });
 

@@ -43,9 +43,9 @@ test('stores an object once, with immutable caching, and serves it at its public
 test('public URLs: a configured base wins, then virtual-host and AWS styles', () => {
   const base = { bucket: 'b', region: 'sa-east-1', forcePathStyle: false };
   const key = 'avatars/x/96.webp';
-  expect(new S3ObjectStore({ ...base, endpoint: undefined, publicBaseUrl: 'https://img.example.com' }).publicUrl(key)).toBe(
-    'https://img.example.com/avatars/x/96.webp',
-  );
+  expect(
+    new S3ObjectStore({ ...base, endpoint: undefined, publicBaseUrl: 'https://img.example.com' }).publicUrl(key),
+  ).toBe('https://img.example.com/avatars/x/96.webp');
   expect(new S3ObjectStore({ ...base, endpoint: undefined, publicBaseUrl: undefined }).publicUrl(key)).toBe(
     'https://b.s3.sa-east-1.amazonaws.com/avatars/x/96.webp',
   );

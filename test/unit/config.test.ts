@@ -18,11 +18,23 @@ describe('loadConfig', () => {
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.queuePrefix).toBe('avatar-archiver');
     expect(config.zapi.baseUrl).toBe('https://api.z-api.io');
-    expect(config.image).toEqual({ sizes: [640, 256, 96], format: 'webp', quality: 80, webpEffort: 4, maxInputPixels: 25_000_000 });
+    expect(config.image).toEqual({
+      sizes: [640, 256, 96],
+      format: 'webp',
+      quality: 80,
+      webpEffort: 4,
+      maxInputPixels: 25_000_000,
+    });
     expect(config.download.maxBytes).toBe(5 * 1024 * 1024);
     expect(config.download.allowedHosts).toContain('*.whatsapp.net');
     expect(config.download.allowPrivateNetworks).toBe(false);
-    expect(config.worker).toEqual({ concurrency: 8, maxRequestsPerSecond: 5, attempts: 5, backoffMs: 5000, noPictureConfirmations: 2 });
+    expect(config.worker).toEqual({
+      concurrency: 8,
+      maxRequestsPerSecond: 5,
+      attempts: 5,
+      backoffMs: 5000,
+      noPictureConfirmations: 2,
+    });
     expect(config.s3).toBeNull();
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -68,7 +80,9 @@ describe('loadConfig', () => {
     expect(problems({ ...minimal, ZAPI_INSTANCE_ID: 'a' })).toEqual([
       'ZAPI_INSTANCE_ID and ZAPI_INSTANCE_TOKEN: set both, or neither',
     ]);
-    expect(problems({ ...minimal, ZAPI_INSTANCES: 'a:1,a:2' })).toEqual(['ZAPI_INSTANCES: instance a is configured twice']);
+    expect(problems({ ...minimal, ZAPI_INSTANCES: 'a:1,a:2' })).toEqual([
+      'ZAPI_INSTANCES: instance a is configured twice',
+    ]);
     expect(problems({ ...minimal, ZAPI_INSTANCES: 'a' })).toEqual(['ZAPI_INSTANCES: expected id1:token1,id2:token2']);
   });
 

@@ -131,7 +131,11 @@ test('a new picture is processed, stored and then recorded', async () => {
 });
 
 test('an unchanged picture never reaches sharp, storage or a new version', async () => {
-  const { deps } = setup({ links: [link(1)], downloads: [bytes], current: contact({ avatarSha256: sha, avatarUrl: 'u' }) });
+  const { deps } = setup({
+    links: [link(1)],
+    downloads: [bytes],
+    current: contact({ avatarSha256: sha, avatarUrl: 'u' }),
+  });
   deps.contacts.recordUnchanged = async (id, at) => contact({ id, lastCheckedAt: at, avatarUrl: 'u' });
   const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
   expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u' });
@@ -173,15 +177,19 @@ test('a picture archived before (any contact) reuses its objects without decodin
 
 test('an expired link is replaced by one fresh link, once', async () => {
   const expired = new ArchiveError(ErrorCode.LinkExpired, 'CDN answered 403', { retryable: true });
-  const { deps, calls } = setup({ links: [link(1), link(2)], downloads: [expired, bytes], current: contact({ avatarSha256: sha }) });
+  const { deps, calls } = setup({
+    links: [link(1), link(2)],
+    downloads: [expired, bytes],
+    current: contact({ avatarSha256: sha }),
+  });
   deps.contacts.recordUnchanged = async () => contact();
   await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
   expect(calls.filter((call) => call.startsWith('link'))).toHaveLength(2);
 
   const twice = setup({ links: [link(1), link(2)], downloads: [expired, expired] });
-  await expect(new ArchiveContactService(twice.deps).archive({ instanceId: 'inst', phone: '5511999999999' })).rejects.toBe(
-    expired,
-  );
+  await expect(
+    new ArchiveContactService(twice.deps).archive({ instanceId: 'inst', phone: '5511999999999' }),
+  ).rejects.toBe(expired);
   expect(twice.calls).toHaveLength(4);
 });
 
@@ -211,7 +219,9 @@ test('a failure while storing leaves the database untouched', async () => {
 
 test('an unknown instance is a permanent error that makes no request', async () => {
   const { deps, calls } = setup({ links: [], downloads: [] });
-  await expect(new ArchiveContactService(deps).archive({ instanceId: 'other', phone: '5511999999999' })).rejects.toMatchObject({
+  await expect(
+    new ArchiveContactService(deps).archive({ instanceId: 'other', phone: '5511999999999' }),
+  ).rejects.toMatchObject({
     code: ErrorCode.UnknownInstance,
     retryable: false,
   });
