@@ -211,19 +211,32 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
   );
 }
 
+/** What the command needs but the environment lacks, judged on the raw values so these lines join any others. */
+function missingForNeeds(env: Record<string, string>, needs: ConfigNeeds): string[] {
+  const problems: string[] = [];
+  if (needs.instances && !env.ZAPI_INSTANCES && !(env.ZAPI_INSTANCE_ID || env.ZAPI_INSTANCE_TOKEN)) {
+    problems.push('ZAPI_INSTANCE_ID/ZAPI_INSTANCE_TOKEN or ZAPI_INSTANCES: is required (at least one Z-API instance)');
+  }
+  if (needs.storage && !env.S3_BUCKET) problems.push('S3_BUCKET: is required');
+  return problems;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNeeds = {}): Config {
-  const parsed = envSchema.safeParse(withoutEmpty(env));
+  const raw = withoutEmpty(env);
+  const parsed = envSchema.safeParse(raw);
+  const missing = missingForNeeds(raw, needs);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
+    throw new ConfigError([
+      ...parsed.error.issues.map((issue) => {
         const name = issue.path.join('.');
-        const message = issue.code === 'invalid_type' && env[name] === undefined ? 'is required' : issue.message;
+        const message = issue.code === 'invalid_type' && raw[name] === undefined ? 'is required' : issue.message;
         return `${name}: ${message}`;
       }),
-    );
+      ...missing,
+    ]);
   }
   const e = parsed.data;
-  const problems: string[] = [];
+  const problems: string[] = [...missing];
 
   const instances = [...e.ZAPI_INSTANCES];
   if (e.ZAPI_INSTANCE_ID || e.ZAPI_INSTANCE_TOKEN) {
@@ -236,10 +249,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
   const ids = instances.map((instance) => instance.id);
   const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
   if (duplicate) problems.push(`ZAPI_INSTANCES: instance ${duplicate} is configured twice`);
-  if (needs.instances && instances.length === 0) {
-    problems.push('ZAPI_INSTANCE_ID/ZAPI_INSTANCE_TOKEN or ZAPI_INSTANCES: is required (at least one Z-API instance)');
-  }
-  if (needs.storage && e.S3_BUCKET === undefined) problems.push('S3_BUCKET: is required');
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({

@@ -100,6 +100,35 @@ export async function applyMigrations(
   }
 }
 
+/**
+ * Names of local migrations the database has not applied, without taking the lock or
+ * changing anything: the worker refuses to start on an outdated schema instead of failing
+ * every job.
+ */
+export async function pendingMigrations(databaseUrl: string, migrationsDir: string): Promise<string[]> {
+  const local = await readLocalMigrations(migrationsDir);
+  const { connectionString, schema } = splitSchema(databaseUrl);
+  const client = new pg.Client({ connectionString });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const table = `${client.escapeIdentifier(schema)}.${MIGRATIONS_TABLE}`;
+    const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [table]);
+    if (!rows[0]?.exists) return local.map(({ name }) => name);
+    const applied = await listRecords(client, table);
+    const done = new Set(
+      applied
+        .filter((record) => record.finishedAt !== null && record.rolledBackAt === null)
+        .map((r) => r.migrationName),
+    );
+    return local.filter(({ name }) => !done.has(name)).map(({ name }) => name);
+  } catch (error) {
+    throw databaseError('Could not read the migration history', error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 async function migrate(
   client: pg.Client,
   schema: string,

@@ -1,5 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Container } from '../container.js';
+import { defaultMigrationsDir, pendingMigrations } from '../db/migrator.js';
 import { createArchiveWorker } from '../jobs/archive-worker.js';
 import type { ArchiveJobPayload } from '../jobs/archive-job.js';
 import type { ArchiveOutcome } from '../pipeline/archive-contact.js';
@@ -12,6 +13,15 @@ export interface RunningWorker {
 
 export async function startArchiveWorker(container: Container): Promise<RunningWorker> {
   const { config, logger } = container;
+  const pending = await pendingMigrations(config.databaseUrl, defaultMigrationsDir());
+  if (pending.length > 0) {
+    throw new Error(
+      `the database is missing ${pending.length} migration(s) (${pending.join(', ')}): run \`avatar-archiver migrate\` first`,
+    );
+  }
+  if (config.zapi.clientToken === undefined) {
+    logger.warn('ZAPI_CLIENT_TOKEN is not set: accounts with the security token enabled will refuse every request');
+  }
   const worker = createArchiveWorker(container.workerConnection(), container.archiveService(), logger, {
     prefix: config.queuePrefix,
     concurrency: config.worker.concurrency,

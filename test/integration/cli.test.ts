@@ -89,6 +89,12 @@ async function queryContact(phone: string) {
   }
 }
 
+test('the worker refuses to start on a database that is not migrated', async () => {
+  const result = await run(['worker']);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(/missing 1 migration\(s\) \(\d+_init\): run `avatar-archiver migrate` first/);
+});
+
 test('migrate applies the migrations once and is safe to run again', async () => {
   const first = await run(['migrate']);
   expect(first).toMatchObject({ code: 0 });
@@ -175,4 +181,5 @@ test('enqueue reports new, queued and rejected phones; the worker archives them 
   expect(status.stdout).toMatch(/status\s+ARCHIVED/);
   const counts = await run(['status', '--json']);
   expect(JSON.parse(counts.stdout)).toMatchObject({ contacts: { ARCHIVED: 1, NO_PICTURE: 1 } });
-});
+  // Six CLI processes, each compiling TypeScript on start, on a 2-core machine shared with other test files.
+}, 120_000);

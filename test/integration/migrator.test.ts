@@ -4,7 +4,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
+import { applyMigrations, defaultMigrationsDir, pendingMigrations } from '../../src/db/migrator.js';
 import { isArchiveError } from '../../src/errors.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../helpers/isolated-database.js';
 
@@ -151,6 +151,13 @@ test('a second run applies nothing', async () => {
   expect(result).toEqual({ applied: [], alreadyApplied: [INIT] });
   expect(messages).toContain('No pending migrations to apply.');
   expect(await migrationRows()).toHaveLength(1);
+});
+
+test('pendingMigrations lists what a database still lacks, without changing it', async () => {
+  expect(await pendingMigrations(db.url, defaultMigrationsDir())).toEqual([INIT]);
+  expect(await migrationRows().catch(() => 'no table')).toBe('no table');
+  await applyMigrations(db.url, defaultMigrationsDir());
+  expect(await pendingMigrations(db.url, defaultMigrationsDir())).toEqual([]);
 });
 
 test('a later migration is applied on top of the recorded ones', async () => {

@@ -95,3 +95,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...minimal, REDIS_URL: '', S3_BUCKET: '' }).redisUrl).toBe('redis://127.0.0.1:6379');
   });
 });
+
+test('missing settings for the command are reported together with invalid ones', () => {
+  expect(problems({ DATABASE_URL: 'nope' }, { storage: true })).toEqual([
+    'DATABASE_URL: expected a postgres:// or postgresql:// URL',
+    'S3_BUCKET: is required',
+  ]);
+});
