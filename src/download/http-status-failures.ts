@@ -1,3 +1,4 @@
+import { parseRetryAfterMs } from '../domain/retry-after.js';
 import { ArchiveError, ErrorCode } from '../errors.js';
 
 /** Statuses with which CDNs answer an expired or revoked signed link. */
@@ -19,18 +20,8 @@ export function errorForStatus(status: number, source: string, retryAfter: strin
   if (status >= 500 || TRY_LATER.has(status)) {
     return new ArchiveError(ErrorCode.DownloadFailed, answered, {
       retryable: true,
-      retryAfterMs: parseRetryAfter(retryAfter),
+      retryAfterMs: parseRetryAfterMs(retryAfter),
     });
   }
   return new ArchiveError(ErrorCode.DownloadFailed, answered, { retryable: false });
-}
-
-/** Retry-After as delta-seconds or an HTTP date; undefined when absent, malformed or past. */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date) || date <= now) return undefined;
-  return date - now;
 }

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { TimeoutError } from 'got';
+import { parseRetryAfterMs } from '../domain/retry-after.js';
 import { ArchiveError, ErrorCode } from '../errors.js';
 import { detachedCause, redactZapiUrl } from './redact.js';
 
@@ -102,16 +103,6 @@ export function readZapiErrorBody(body: string): Pick<ZapiFailure, 'error' | 'me
     // Proxies in front of Z-API answer HTML pages that say nothing useful in one line.
     return text.startsWith('<') ? {} : { error: truncate(text) };
   }
-}
-
-/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function parseRetryAfterMs(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  // HTTP dates always name a weekday and month; this keeps Date.parse from reading '-5' as a year.
-  const date = /[a-z]/i.test(text) ? Date.parse(text) : Number.NaN;
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function clampWait(ms: number): number {

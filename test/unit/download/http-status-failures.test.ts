@@ -1,4 +1,4 @@
-import { errorForStatus, parseRetryAfter } from '../../../src/download/http-status-failures.js';
+import { errorForStatus } from '../../../src/download/http-status-failures.js';
 
 describe('errorForStatus', () => {
   test.each([403, 404, 410])('%i means the link expired, which a fresh link can fix', (status) => {
@@ -18,23 +18,5 @@ describe('errorForStatus', () => {
   test('carries Retry-After', () => {
     expect(errorForStatus(503, 'x', '7').retryAfterMs).toBe(7000);
     expect(errorForStatus(429, 'x', '120').retryAfterMs).toBe(120_000);
-  });
-});
-
-describe('parseRetryAfter', () => {
-  const now = Date.parse('2025-01-01T00:00:00Z');
-
-  test('reads seconds and HTTP dates', () => {
-    expect(parseRetryAfter('30', now)).toBe(30_000);
-    expect(parseRetryAfter('0', now)).toBe(0);
-    expect(parseRetryAfter('Wed, 01 Jan 2025 00:01:00 GMT', now)).toBe(60_000);
-  });
-
-  test('ignores absent, malformed and past values', () => {
-    expect(parseRetryAfter(undefined, now)).toBeUndefined();
-    expect(parseRetryAfter('', now)).toBeUndefined();
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
-    expect(parseRetryAfter('-5', now)).toBeUndefined();
-    expect(parseRetryAfter('Tue, 31 Dec 2024 23:00:00 GMT', now)).toBeUndefined();
   });
 });

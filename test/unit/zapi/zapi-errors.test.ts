@@ -1,11 +1,6 @@
 import { ErrorCode } from '../../../src/errors.js';
 import { detachedCause, redactZapiUrl, scrubSecrets } from '../../../src/zapi/redact.js';
-import {
-  parseRetryAfterMs,
-  readZapiErrorBody,
-  zapiFailureError,
-  zapiTransportError,
-} from '../../../src/zapi/zapi-errors.js';
+import { readZapiErrorBody, zapiFailureError, zapiTransportError } from '../../../src/zapi/zapi-errors.js';
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 
@@ -97,22 +92,6 @@ describe('zapiFailureError', () => {
       expect(error.retryable).toBe(true);
       expect(error.retryAfterMs).toBe(expected);
     });
-  });
-});
-
-describe('parseRetryAfterMs', () => {
-  test('reads seconds and HTTP dates', () => {
-    expect(parseRetryAfterMs('5', NOW)).toBe(5_000);
-    expect(parseRetryAfterMs(' 5 ', NOW)).toBe(5_000);
-    expect(parseRetryAfterMs('Wed, 01 Jan 2025 00:01:00 GMT', NOW)).toBe(60_000);
-    expect(parseRetryAfterMs('Tue, 31 Dec 2024 00:00:00 GMT', NOW)).toBe(0);
-  });
-
-  test('ignores what it cannot read', () => {
-    expect(parseRetryAfterMs(undefined, NOW)).toBeUndefined();
-    expect(parseRetryAfterMs('', NOW)).toBeUndefined();
-    expect(parseRetryAfterMs('-5', NOW)).toBeUndefined();
-    expect(parseRetryAfterMs('later', NOW)).toBeUndefined();
   });
 });
 
