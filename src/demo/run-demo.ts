@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import sharp from 'sharp';
+import { sharp } from '../image/sharp-runtime.js';
 import { loadConfig } from '../config.js';
 import { Container } from '../container.js';
 import { applyMigrations, defaultMigrationsDir } from '../db/migrator.js';
 import { splitSchema } from '../db/prisma-client.js';
 import { archivePayload } from '../jobs/archive-job.js';
 import { createLogger } from '../logger.js';
-import { startCdnSimulator } from '../simulators/cdn-simulator.js';
-import { startLocalS3 } from '../simulators/s3-server.js';
-import { startZapiSimulator } from '../simulators/zapi-simulator.js';
+import { startLocalStack } from '../simulators/local-stack.js';
 import { startArchiveWorker } from '../start/archive-worker-runner.js';
 import { buildDemoContacts, type DemoContact } from './demo-contacts.js';
 
@@ -28,26 +26,20 @@ async function main(): Promise<number> {
   const databaseUrl = new URL(process.env.DEMO_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
   databaseUrl.searchParams.set('schema', `avatar_demo_${runId}`);
 
-  const s3 = await startLocalS3('avatars-demo');
-  const zapi = await startZapiSimulator({ instances: [INSTANCE], clientToken: CLIENT_TOKEN });
-  const cdn = await startCdnSimulator();
+  const stack = await startLocalStack({ instance: INSTANCE, clientToken: CLIENT_TOKEN, bucket: 'avatars-demo' });
+  const { s3, zapi, cdn } = stack;
+  // The S3 client takes credentials from the SDK's default chain, as in production.
   process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
+  // The SDK's notice that it will need Node 22 from 2027 is in the README; it would only clutter the table.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
   const config = loadConfig(
     {
       DATABASE_URL: databaseUrl.toString(),
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       QUEUE_PREFIX: `avatar-archiver-demo-${runId}`,
-      ZAPI_BASE_URL: zapi.baseUrl,
-      ZAPI_CLIENT_TOKEN: CLIENT_TOKEN,
-      ZAPI_INSTANCE_ID: INSTANCE.id,
-      ZAPI_INSTANCE_TOKEN: INSTANCE.token,
-      S3_BUCKET: s3.bucket,
-      S3_ENDPOINT: s3.endpoint,
-      S3_FORCE_PATH_STYLE: 'true',
-      DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
-      DOWNLOAD_ALLOW_PRIVATE_NETWORKS: 'true',
+      ...stack.environment,
       JOB_BACKOFF_MS: '200',
       ZAPI_MAX_REQUESTS_PER_SECOND: '50',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
@@ -90,7 +82,7 @@ async function main(): Promise<number> {
     await container.archiveQueue().queue.obliterate({ force: true });
     await container.close();
     await dropSchema(config.databaseUrl);
-    await Promise.all([zapi.close(), cdn.close(), s3.close()]);
+    await stack.close();
   }
 }
 

@@ -6,9 +6,10 @@ import { archiveJobId, archivePayload, type ArchiveJobPayload } from '../../src/
 import { createArchiveWorker } from '../../src/jobs/archive-worker.js';
 import { createLogger } from '../../src/logger.js';
 import type { ArchiveDependencies, ArchiveOutcome } from '../../src/pipeline/archive-contact.js';
-import { startCdnSimulator, type CdnSimulator } from '../../src/simulators/cdn-simulator.js';
-import { startLocalS3, type LocalS3 } from '../../src/simulators/s3-server.js';
-import { startZapiSimulator, type ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
+import type { CdnSimulator } from '../../src/simulators/cdn-simulator.js';
+import { startLocalStack } from '../../src/simulators/local-stack.js';
+import type { LocalS3 } from '../../src/simulators/s3-server.js';
+import type { ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
 import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from './isolated-database.js';
 import { useS3Credentials } from './s3-credentials.js';
 
@@ -44,25 +45,16 @@ export interface HarnessOptions {
 export async function startHarness(label: string, options: HarnessOptions = {}): Promise<Harness> {
   const db = await createIsolatedDatabase(label);
   await applyMigrations(db.url, defaultMigrationsDir());
-  const s3 = await startLocalS3();
+  const stack = await startLocalStack({ instance: INSTANCE, clientToken: CLIENT_TOKEN });
+  const { s3, zapi, cdn } = stack;
   useS3Credentials(s3);
-  const zapi = await startZapiSimulator({ instances: [INSTANCE], clientToken: CLIENT_TOKEN });
-  const cdn = await startCdnSimulator();
 
   const config = loadConfig(
     {
       DATABASE_URL: db.url,
       REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
       QUEUE_PREFIX: uniqueName(label),
-      ZAPI_BASE_URL: zapi.baseUrl,
-      ZAPI_CLIENT_TOKEN: CLIENT_TOKEN,
-      ZAPI_INSTANCE_ID: INSTANCE.id,
-      ZAPI_INSTANCE_TOKEN: INSTANCE.token,
-      S3_BUCKET: s3.bucket,
-      S3_ENDPOINT: s3.endpoint,
-      S3_FORCE_PATH_STYLE: 'true',
-      DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
-      DOWNLOAD_ALLOW_PRIVATE_NETWORKS: 'true',
+      ...stack.environment,
       JOB_ATTEMPTS: '3',
       JOB_BACKOFF_MS: '20',
       ZAPI_MAX_REQUESTS_PER_SECOND: '1000',
@@ -116,7 +108,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
       await worker.close();
       await container.archiveQueue().queue.obliterate({ force: true });
       await container.close();
-      await Promise.all([zapi.close(), cdn.close(), s3.close()]);
+      await stack.close();
       await db.drop();
     },
   };

@@ -4,17 +4,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startCdnSimulator, type CdnSimulator } from '../../src/simulators/cdn-simulator.js';
+import type { CdnSimulator } from '../../src/simulators/cdn-simulator.js';
 import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
-import { startLocalS3, type LocalS3 } from '../../src/simulators/s3-server.js';
-import { startZapiSimulator, type ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
+import { startLocalStack, type LocalStack } from '../../src/simulators/local-stack.js';
+import type { ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
 import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
 
 /** The CLI as users run it: a separate process, configured only through its environment. */
 
 const INSTANCE = { id: 'cli-instance', token: 'cli-instance-token' };
 let db: IsolatedDatabase;
-let s3: LocalS3;
+let stack: LocalStack;
 let zapi: ZapiSimulator;
 let cdn: CdnSimulator;
 let env: Record<string, string>;
@@ -22,33 +22,22 @@ let dir: string;
 
 beforeAll(async () => {
   db = await createIsolatedDatabase('cli');
-  s3 = await startLocalS3();
-  zapi = await startZapiSimulator({ instances: [INSTANCE], clientToken: 'cli-client-token' });
-  cdn = await startCdnSimulator();
+  stack = await startLocalStack({ instance: INSTANCE, clientToken: 'cli-client-token' });
+  ({ zapi, cdn } = stack);
   dir = await mkdtemp(join(tmpdir(), 'cli-'));
   env = {
     PATH: process.env.PATH ?? '',
     DATABASE_URL: db.url,
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: uniqueName('cli'),
-    ZAPI_BASE_URL: zapi.baseUrl,
-    ZAPI_CLIENT_TOKEN: 'cli-client-token',
-    ZAPI_INSTANCE_ID: INSTANCE.id,
-    ZAPI_INSTANCE_TOKEN: INSTANCE.token,
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT: s3.endpoint,
-    S3_FORCE_PATH_STYLE: 'true',
-    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    ...stack.environment,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    DOWNLOAD_ALLOWED_HOSTS: '127.0.0.1',
-    DOWNLOAD_ALLOW_PRIVATE_NETWORKS: 'true',
     JOB_BACKOFF_MS: '20',
   };
 });
 
 afterAll(async () => {
-  await Promise.all([zapi.close(), cdn.close(), s3.close(), rm(dir, { recursive: true, force: true })]);
+  await Promise.all([stack.close(), rm(dir, { recursive: true, force: true })]);
   await db.drop();
 });
 
