@@ -75,15 +75,7 @@ export async function applyMigrations(
   log: (message: string) => void = () => {},
 ): Promise<MigrationResult> {
   const local = await readLocalMigrations(migrationsDir);
-  const { connectionString, schema } = splitSchema(databaseUrl);
-  const client = new pg.Client({ connectionString });
-  // A dropped connection also rejects the pending query; without a listener it would crash the process.
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (error) {
-    throw databaseError('Could not connect to Postgres to apply migrations', error);
-  }
+  const { client, schema } = await connect(databaseUrl, 'apply migrations');
   try {
     await acquireLock(client, log);
     try {
@@ -107,11 +99,8 @@ export async function applyMigrations(
  */
 export async function pendingMigrations(databaseUrl: string, migrationsDir: string): Promise<string[]> {
   const local = await readLocalMigrations(migrationsDir);
-  const { connectionString, schema } = splitSchema(databaseUrl);
-  const client = new pg.Client({ connectionString });
-  client.on('error', () => undefined);
+  const { client, schema } = await connect(databaseUrl, 'read the migration history');
   try {
-    await client.connect();
     const table = `${client.escapeIdentifier(schema)}.${MIGRATIONS_TABLE}`;
     const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [table]);
     if (!rows[0]?.exists) return local.map(({ name }) => name);
@@ -127,6 +116,19 @@ export async function pendingMigrations(databaseUrl: string, migrationsDir: stri
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+async function connect(databaseUrl: string, purpose: string): Promise<{ client: pg.Client; schema: string }> {
+  const { connectionString, schema } = splitSchema(databaseUrl);
+  const client = new pg.Client({ connectionString });
+  // A dropped connection also rejects the pending query; without a listener it would crash the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw databaseError(`Could not connect to Postgres to ${purpose}`, error);
+  }
+  return { client, schema };
 }
 
 async function migrate(
