@@ -5,7 +5,8 @@ import pg from 'pg';
  * Every test file gets its own Postgres schema (and, via uniquePrefix, its own Redis key
  * prefix) so parallel or repeated runs never see each other's rows or jobs.
  */
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+/** The database the per-file schemas live in; set TEST_DATABASE_URL to use another. */
+export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
 export function uniqueName(label: string): string {
   return `aa_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;

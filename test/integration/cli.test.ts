@@ -8,7 +8,7 @@ import type { CdnSimulator } from '../../src/simulators/cdn-simulator.js';
 import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import { startLocalStack, type LocalStack } from '../../src/simulators/local-stack.js';
 import type { ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
-import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
+import { ADMIN_URL, createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
 
 /** The CLI as users run it: a separate process, configured only through its environment. */
 
@@ -65,7 +65,7 @@ async function run(args: string[], extraEnv: Record<string, string | undefined> 
 }
 
 async function queryContact(phone: string) {
-  const client = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/test' });
+  const client = new pg.Client({ connectionString: ADMIN_URL });
   await client.connect();
   try {
     const { rows } = await client.query(

@@ -6,12 +6,11 @@ import path from 'node:path';
 import pg from 'pg';
 import { applyMigrations, defaultMigrationsDir, pendingMigrations } from '../../src/db/migrator.js';
 import { isArchiveError } from '../../src/errors.js';
-import { createIsolatedDatabase, type IsolatedDatabase } from '../helpers/isolated-database.js';
+import { ADMIN_URL, createIsolatedDatabase, type IsolatedDatabase } from '../helpers/isolated-database.js';
 
 const INIT = '20261125000000_init';
 /** Prisma Migrate's advisory-lock key (schema engine, postgres flavour). */
 const PRISMA_MIGRATE_LOCK_KEY = 72707369;
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
 interface MigrationRow {
   id: string;

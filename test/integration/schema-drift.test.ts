@@ -5,7 +5,7 @@ import { getDMMF } from '@prisma/internals';
 import pg from 'pg';
 import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
 import { describeDatabaseSchema } from '../helpers/database-structure.js';
-import { createIsolatedDatabase, type IsolatedDatabase } from '../helpers/isolated-database.js';
+import { ADMIN_URL, createIsolatedDatabase, type IsolatedDatabase } from '../helpers/isolated-database.js';
 import { describePrismaDatamodel } from '../helpers/prisma-structure.js';
 import { compareStructures, type Structure } from '../helpers/schema-structure.js';
 
@@ -15,7 +15,6 @@ import { compareStructures, type Structure } from '../helpers/schema-structure.j
  * database. The fix is a new migration, never an edit to an applied one.
  */
 
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const SCHEMA_FILE = path.join(path.dirname(defaultMigrationsDir()), 'schema.prisma');
 
 let db: IsolatedDatabase;
