@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import { loadConfig, type Config } from '../../src/config.js';
 import { Container } from '../../src/container.js';
 import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
+import type { AvatarRendition, AvatarVersion, Contact } from '../../src/generated/prisma/client.js';
 import { archiveJobId, archivePayload, type ArchiveJobPayload } from '../../src/jobs/archive-job.js';
 import { createArchiveWorker } from '../../src/jobs/archive-worker.js';
 import { createLogger } from '../../src/logger.js';
@@ -22,6 +23,8 @@ import { useS3Credentials } from './s3-credentials.js';
 export const INSTANCE = { id: 'instance-1', token: 'instance-token-secret' };
 export const CLIENT_TOKEN = 'client-token-secret';
 
+export type ContactWithVersions = Contact & { versions: (AvatarVersion & { renditions: AvatarRendition[] })[] };
+
 export type JobResult =
   { state: 'completed'; outcome: ArchiveOutcome } | { state: 'failed'; error: Error; attemptsMade: number };
 
@@ -32,6 +35,8 @@ export interface Harness {
   cdn: CdnSimulator;
   s3: LocalS3;
   db: IsolatedDatabase;
+  /** The contact's row with its versions (oldest first) and their renditions. */
+  contact(phone: string): Promise<ContactWithVersions>;
   /** Enqueues the contact and resolves when its job completes or fails for good. */
   archive(phone: string): Promise<JobResult>;
   close(): Promise<void>;
@@ -95,6 +100,12 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     cdn,
     s3,
     db,
+    contact(phone) {
+      return container.prisma.contact.findUniqueOrThrow({
+        where: { instanceId_phone: { instanceId: INSTANCE.id, phone } },
+        include: { versions: { include: { renditions: true }, orderBy: { id: 'asc' } } },
+      });
+    },
     async archive(phone) {
       const payload = archivePayload(INSTANCE.id, phone);
       const jobId = archiveJobId(payload);

@@ -16,11 +16,7 @@ async function showPicture(phone: string, pictureId: string, seed: string, size 
   return bytes;
 }
 
-const contact = (phone: string) =>
-  h.container.prisma.contact.findUniqueOrThrow({
-    where: { instanceId_phone: { instanceId: 'instance-1', phone } },
-    include: { versions: { include: { renditions: true }, orderBy: { id: 'asc' } } },
-  });
+const contact = (phone: string) => h.contact(phone);
 
 async function fetchImage(url: string) {
   const response = await fetch(url);

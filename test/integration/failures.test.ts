@@ -27,11 +27,7 @@ afterAll(async () => {
   await h.close();
 });
 
-const contact = (phone: string) =>
-  h.container.prisma.contact.findUniqueOrThrow({
-    where: { instanceId_phone: { instanceId: 'instance-1', phone } },
-    include: { versions: { include: { renditions: true } } },
-  });
+const contact = (phone: string) => h.contact(phone);
 const zapiCallsFor = (phone: string) => h.zapi.requests.filter((request) => request.phone === phone).length;
 
 test('an expired link is refreshed once and the picture archived', async () => {

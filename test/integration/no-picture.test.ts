@@ -9,11 +9,7 @@ afterAll(async () => {
   await h.close();
 });
 
-const contact = (phone: string) =>
-  h.container.prisma.contact.findUniqueOrThrow({
-    where: { instanceId_phone: { instanceId: 'instance-1', phone } },
-    include: { versions: true },
-  });
+const contact = (phone: string) => h.contact(phone);
 
 test.each(['null', 'string-null', 'empty', 'missing', 'empty-array'] as const)(
   'a contact that never had a picture (%s) is NO_PICTURE',
