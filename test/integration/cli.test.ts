@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import pg from 'pg';
+import { ARCHIVE_QUEUE } from '../../src/jobs/archive-job.js';
 import type { CdnSimulator } from '../../src/simulators/cdn-simulator.js';
 import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import { startLocalStack, type LocalStack } from '../../src/simulators/local-stack.js';
@@ -37,6 +39,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  const queue = new Queue(ARCHIVE_QUEUE, { connection: { url: env.REDIS_URL }, prefix: env.QUEUE_PREFIX });
+  await queue.obliterate({ force: true });
+  await queue.close();
   await Promise.all([stack.close(), rm(dir, { recursive: true, force: true })]);
   await db.drop();
 });
