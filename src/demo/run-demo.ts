@@ -28,9 +28,7 @@ async function main(): Promise<number> {
 
   const stack = await startLocalStack({ instance: INSTANCE, clientToken: CLIENT_TOKEN, bucket: 'avatars-demo' });
   const { s3, zapi, cdn } = stack;
-  // The S3 client takes credentials from the SDK's default chain, as in production.
-  process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
+  s3.useCredentialsInThisProcess();
   // The SDK's notice that it will need Node 22 from 2027 is in the README; it would only clutter the table.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

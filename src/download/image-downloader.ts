@@ -79,7 +79,7 @@ export function createImageDownloader(options: DownloaderOptions): ClosableImage
       for (let redirects = 0; ; redirects += 1) {
         assertTargetAllowed(target, policy);
         const source = describeUrlForLogs(target);
-        const { stream, response } = await open(client, target, deadline, options.timeoutMs);
+        const { stream, response } = await open(client, target, source, deadline, options.timeoutMs);
 
         if (REDIRECT_STATUSES.has(response.statusCode)) {
           stream.destroy();
@@ -121,6 +121,7 @@ function validate(options: DownloaderOptions, maxRedirects: number): void {
 async function open(
   client: Got,
   target: URL,
+  source: string,
   deadline: AbortSignal,
   timeoutMs: number,
 ): Promise<{ stream: Request; response: PlainResponse }> {
@@ -130,7 +131,7 @@ async function open(
     // Stays attached for the stream's whole life so an error after destroy() is never unhandled.
     stream.on('error', reject);
   });
-  return { stream, response: await withTransportErrors(response, describeUrlForLogs(target), timeoutMs) };
+  return { stream, response: await withTransportErrors(response, source, timeoutMs) };
 }
 
 function redirectTarget(response: PlainResponse, current: URL, source: string): URL {

@@ -8,8 +8,12 @@ export interface LocalS3 {
   bucket: string;
   /** s3rver accepts this fixed key pair. */
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** For in-process clients: the S3 store reads credentials from the SDK's default chain, as in production. */
+  useCredentialsInThisProcess(): void;
   close(): Promise<void>;
 }
+
+const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 /** An S3-compatible server on loopback with its own temporary directory (tests, demo). */
 export async function startLocalS3(bucket = 'avatars'): Promise<LocalS3> {
@@ -26,7 +30,11 @@ export async function startLocalS3(bucket = 'avatars'): Promise<LocalS3> {
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     bucket,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    credentials: CREDENTIALS,
+    useCredentialsInThisProcess() {
+      process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;
+    },
     async close() {
       server.httpServer?.closeAllConnections();
       await server.close();

@@ -9,10 +9,10 @@ import { createLogger } from '../../src/logger.js';
 import type { ArchiveDependencies, ArchiveOutcome } from '../../src/pipeline/archive-contact.js';
 import type { CdnSimulator } from '../../src/simulators/cdn-simulator.js';
 import { startLocalStack } from '../../src/simulators/local-stack.js';
+import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import type { LocalS3 } from '../../src/simulators/s3-server.js';
 import type { ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
 import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from './isolated-database.js';
-import { useS3Credentials } from './s3-credentials.js';
 
 /**
  * The whole product wired as in production (real Postgres schema, Redis with its own
@@ -35,6 +35,8 @@ export interface Harness {
   cdn: CdnSimulator;
   s3: LocalS3;
   db: IsolatedDatabase;
+  /** Publishes a generated picture on the CDN and makes Z-API answer with its link; returns its bytes. */
+  showPicture(phone: string, pictureId: string, seed: string, size?: number): Promise<Buffer>;
   /** The contact's row with its versions (oldest first) and their renditions. */
   contact(phone: string): Promise<ContactWithVersions>;
   /** Enqueues the contact and resolves when its job completes or fails for good. */
@@ -52,7 +54,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   await applyMigrations(db.url, defaultMigrationsDir());
   const stack = await startLocalStack({ instance: INSTANCE, clientToken: CLIENT_TOKEN });
   const { s3, zapi, cdn } = stack;
-  useS3Credentials(s3);
+  s3.useCredentialsInThisProcess();
 
   const config = loadConfig(
     {
@@ -100,6 +102,11 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     cdn,
     s3,
     db,
+    async showPicture(phone, pictureId, seed, size = 800) {
+      const bytes = await makeAvatarJpeg(seed, size);
+      zapi.setContact(phone, { type: 'link', url: cdn.publish(pictureId, bytes) });
+      return bytes;
+    },
     contact(phone) {
       return container.prisma.contact.findUniqueOrThrow({
         where: { instanceId_phone: { instanceId: INSTANCE.id, phone } },

@@ -1,5 +1,4 @@
 import sharp from 'sharp';
-import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import { startHarness, type Harness } from '../helpers/archive-harness.js';
 
 let h: Harness;
@@ -9,12 +8,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-async function showPicture(phone: string, pictureId: string, seed: string, size = 800): Promise<Buffer> {
-  const bytes = await makeAvatarJpeg(seed, size);
-  h.zapi.setContact(phone, { type: 'link', url: h.cdn.publish(pictureId, bytes) });
-  return bytes;
-}
 
 const contact = (phone: string) => h.contact(phone);
 
@@ -26,7 +19,7 @@ async function fetchImage(url: string) {
 }
 
 test('a new contact is archived: every size is stored and the permanent URL serves it', async () => {
-  const original = await showPicture('5511900000001', '1001', 'alice');
+  const original = await h.showPicture('5511900000001', '1001', 'alice');
 
   const result = await h.archive('+55 11 90000-0001');
 
@@ -65,12 +58,12 @@ test('a new contact is archived: every size is stored and the permanent URL serv
 });
 
 test('an unchanged picture adds no version and uploads nothing', async () => {
-  await showPicture('5511900000002', '1002', 'bob');
+  await h.showPicture('5511900000002', '1002', 'bob');
   await h.archive('5511900000002');
   const before = await contact('5511900000002');
 
   // A new signed link to the same bytes, as Z-API hands out every time.
-  await showPicture('5511900000002', '1002', 'bob');
+  await h.showPicture('5511900000002', '1002', 'bob');
   const result = await h.archive('5511900000002');
 
   expect(result).toEqual({ state: 'completed', outcome: { outcome: 'unchanged', avatarUrl: before.avatarUrl } });
@@ -81,11 +74,11 @@ test('an unchanged picture adds no version and uploads nothing', async () => {
 });
 
 test('a changed picture gets a new version and URL; the old objects stay', async () => {
-  await showPicture('5511900000003', '1003', 'carol-1');
+  await h.showPicture('5511900000003', '1003', 'carol-1');
   await h.archive('5511900000003');
   const first = await contact('5511900000003');
 
-  await showPicture('5511900000003', '1004', 'carol-2');
+  await h.showPicture('5511900000003', '1004', 'carol-2');
   const result = await h.archive('5511900000003');
 
   expect(result).toMatchObject({ state: 'completed', outcome: { outcome: 'archived', uploaded: 3 } });
@@ -97,9 +90,9 @@ test('a changed picture gets a new version and URL; the old objects stay', async
 });
 
 test('the same picture on another contact reuses the stored objects', async () => {
-  await showPicture('5511900000004', '1005', 'shared-default');
+  await h.showPicture('5511900000004', '1005', 'shared-default');
   await h.archive('5511900000004');
-  await showPicture('5511900000005', '1006', 'shared-default');
+  await h.showPicture('5511900000005', '1006', 'shared-default');
 
   const result = await h.archive('5511900000005');
 
@@ -113,7 +106,7 @@ test('the same picture on another contact reuses the stored objects', async () =
 });
 
 test('repeated enqueues of one contact collapse into one job', async () => {
-  await showPicture('5511900000006', '1007', 'dave');
+  await h.showPicture('5511900000006', '1007', 'dave');
   const queue = h.container.archiveQueue();
   await queue.queue.pause();
   const added = [

@@ -95,8 +95,7 @@ test('a permanent Z-API 4xx fails at once: FAILED with the reason, no retry', as
 
 test('transient errors on every attempt end FAILED after JOB_ATTEMPTS, never blanking a good avatar', async () => {
   const phone = '5511920000005';
-  const link = h.cdn.publish('3005', await makeAvatarJpeg('jack'));
-  h.zapi.setContact(phone, { type: 'link', url: link });
+  await h.showPicture(phone, '3005', 'jack');
   await h.archive(phone);
   const good = await contact(phone);
 
@@ -126,7 +125,7 @@ test('a corrupt image is a permanent failure with the reason', async () => {
 
 test('a crash between upload and database write re-runs to exactly one version', async () => {
   const phone = '5511920000008';
-  h.zapi.setContact(phone, { type: 'link', url: h.cdn.publish('3008', await makeAvatarJpeg('leo')) });
+  await h.showPicture(phone, '3008', 'leo');
   crashesLeft = 1;
 
   expect(await h.archive(phone)).toMatchObject({ state: 'completed', outcome: { outcome: 'archived', uploaded: 0 } });

@@ -27,8 +27,7 @@ test.each(['null', 'string-null', 'empty', 'missing', 'empty-array'] as const)(
 
 test('an archived picture survives one "no picture" answer and is cleared by the second; versions stay', async () => {
   const phone = '5511910000099';
-  const link = h.cdn.publish('2001', await makeAvatarJpeg('erin'));
-  h.zapi.setContact(phone, { type: 'link', url: link });
+  await h.showPicture(phone, '2001', 'erin');
   await h.archive(phone);
   const archived = await contact(phone);
 

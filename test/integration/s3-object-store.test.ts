@@ -1,14 +1,13 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startLocalS3, type LocalS3 } from '../../src/simulators/s3-server.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
-import { useS3Credentials } from '../helpers/s3-credentials.js';
 
 let s3: LocalS3;
 let store: S3ObjectStore;
 
 beforeAll(async () => {
   s3 = await startLocalS3();
-  useS3Credentials(s3);
+  s3.useCredentialsInThisProcess();
   store = new S3ObjectStore({
     bucket: s3.bucket,
     region: 'us-east-1',
