@@ -1,4 +1,6 @@
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { parseDuration } from './domain/duration.js';
 
 /**
  * The only reader of process.env. Every variable is validated once at start-up into a
@@ -42,6 +44,80 @@ const url = (protocols: string[], what: string) =>
     },
     { message: `expected ${what}` },
   );
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const ms = parseDuration(value ?? fallback);
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration such as 30s, 15m, 20h or 7d, got ${JSON.stringify(value)}`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const optionalPositiveInt = (max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '' || value.trim() === 'off') return null;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a whole number from 1 to ${max}, or off, got ${JSON.stringify(value)}`,
+        });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const timezone = z
+  .string()
+  .default('UTC')
+  .refine(
+    (value) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: value });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'expected an IANA time zone such as UTC or America/Sao_Paulo' },
+  );
+
+/** `off` (or `none`) means no scheduled sweep; anything else must be a 5- or 6-field cron (6: seconds first). */
+const cronSchedule = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const text = (value ?? '0 3 * * *').trim();
+    if (['off', 'none'].includes(text.toLowerCase())) return null;
+    const fields = text.split(/\s+/).length;
+    let problem = fields === 5 || fields === 6 ? undefined : `has ${fields} fields`;
+    if (!problem) {
+      try {
+        CronExpressionParser.parse(text, { tz: 'UTC' });
+      } catch (error) {
+        problem = error instanceof Error ? error.message : String(error);
+      }
+    }
+    if (problem) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a 5-field cron (e.g. "0 3 * * *"), a 6-field cron with seconds first, or off; ${JSON.stringify(text)} ${problem}`,
+      });
+      return z.NEVER;
+    }
+    return text;
+  });
 
 const csv = (value: string) =>
   value
@@ -142,7 +218,14 @@ const envSchema = z.object({
   ZAPI_MAX_REQUESTS_PER_SECOND: positiveInt(5, 1000),
   JOB_ATTEMPTS: positiveInt(5, 100),
   JOB_BACKOFF_MS: positiveInt(5_000),
+  ZAPI_MAX_REQUESTS_PER_DAY: optionalPositiveInt(100_000_000),
   NO_PICTURE_CONFIRMATIONS: positiveInt(2, 100),
+
+  REFRESH_CRON: cronSchedule,
+  REFRESH_TZ: timezone,
+  REFRESH_MIN_AGE: duration('20h'),
+  REFRESH_MAX_AGE: duration('7d'),
+  REFRESH_MAX_QUEUED: positiveInt(10_000, 10_000_000),
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -189,10 +272,22 @@ export interface Config {
   };
   worker: {
     concurrency: number;
+    /** Per Z-API instance, across every worker process. */
     maxRequestsPerSecond: number;
+    /** Per Z-API instance and UTC day; null = no daily cap. */
+    maxRequestsPerDay: number | null;
     attempts: number;
     backoffMs: number;
     noPictureConfirmations: number;
+  };
+  refresh: {
+    /** Cron pattern of the scheduled sweep; null = no schedule (REFRESH_CRON=off). */
+    cron: string | null;
+    timezone: string;
+    minAgeMs: number;
+    maxAgeMs: number;
+    /** Upper bound of refresh jobs waiting in Redis, over all instances. */
+    maxQueued: number;
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -249,6 +344,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
   const ids = instances.map((instance) => instance.id);
   const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
   if (duplicate) problems.push(`ZAPI_INSTANCES: instance ${duplicate} is configured twice`);
+  if (e.REFRESH_MAX_AGE < e.REFRESH_MIN_AGE) {
+    problems.push('REFRESH_MAX_AGE: must not be shorter than REFRESH_MIN_AGE');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -288,9 +386,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
       maxRequestsPerSecond: e.ZAPI_MAX_REQUESTS_PER_SECOND,
+      maxRequestsPerDay: e.ZAPI_MAX_REQUESTS_PER_DAY,
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
       noPictureConfirmations: e.NO_PICTURE_CONFIRMATIONS,
+    },
+    refresh: {
+      cron: e.REFRESH_CRON,
+      timezone: e.REFRESH_TZ,
+      minAgeMs: e.REFRESH_MIN_AGE,
+      maxAgeMs: e.REFRESH_MAX_AGE,
+      maxQueued: e.REFRESH_MAX_QUEUED,
     },
     logLevel: e.LOG_LEVEL,
   });

@@ -4,7 +4,11 @@ import { ContactsRepository } from './db/contacts-repository.js';
 import { createPrismaClient, type PrismaClient } from './db/prisma-client.js';
 import { createImageDownloader } from './download/image-downloader.js';
 import { createImageProcessor } from './image/image-processor.js';
-import { ArchiveQueue } from './jobs/archive-queue.js';
+import { SweepsRepository } from './db/sweeps-repository.js';
+import { ArchiveQueues } from './jobs/archive-queue.js';
+import { RefreshQueue } from './jobs/refresh-queue.js';
+import { countingCalls, ZapiCallBudget } from './jobs/zapi-call-budget.js';
+import { RefreshSweeper } from './refresh/refresh-sweeper.js';
 import type { Logger } from './logger.js';
 import { ArchiveContactService, type ArchiveDependencies } from './pipeline/archive-contact.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
@@ -18,9 +22,13 @@ import { createZapiClient } from './zapi/zapi-client.js';
 export class Container {
   readonly prisma: PrismaClient;
   readonly contacts: ContactsRepository;
+  readonly sweeps: SweepsRepository;
   private readonly connections: Redis[] = [];
   private readonly closers: (() => Promise<void> | void)[] = [];
-  private archiveQueueInstance: ArchiveQueue | undefined;
+  private producerConnection: Redis | undefined;
+  private archiveQueuesInstance: ArchiveQueues | undefined;
+  private refreshQueueInstance: RefreshQueue | undefined;
+  private budgetInstance: ZapiCallBudget | undefined;
 
   constructor(
     readonly config: Config,
@@ -28,18 +36,48 @@ export class Container {
   ) {
     this.prisma = createPrismaClient(config.databaseUrl);
     this.contacts = new ContactsRepository(this.prisma);
+    this.sweeps = new SweepsRepository(this.prisma);
     this.closers.push(() => this.prisma.$disconnect());
   }
 
-  /** Producers fail fast when Redis is down instead of buffering commands in memory. */
-  archiveQueue(): ArchiveQueue {
-    this.archiveQueueInstance ??= this.track(
-      new ArchiveQueue(this.redis({ enableOfflineQueue: false }), {
+  /** One queue per configured instance, sharing the producer connection. */
+  archiveQueues(): ArchiveQueues {
+    this.archiveQueuesInstance ??= this.track(
+      new ArchiveQueues(this.producer(), {
         prefix: this.config.queuePrefix,
         attempts: this.config.worker.attempts,
+        instanceIds: this.config.zapi.instances.map((instance) => instance.id),
       }),
     );
-    return this.archiveQueueInstance;
+    return this.archiveQueuesInstance;
+  }
+
+  refreshQueue(): RefreshQueue {
+    this.refreshQueueInstance ??= this.track(new RefreshQueue(this.producer(), this.config.queuePrefix));
+    return this.refreshQueueInstance;
+  }
+
+  zapiCallBudget(): ZapiCallBudget {
+    this.budgetInstance ??= new ZapiCallBudget(
+      this.producer(),
+      this.config.queuePrefix,
+      this.config.worker.maxRequestsPerDay,
+    );
+    return this.budgetInstance;
+  }
+
+  refreshSweeper(): RefreshSweeper {
+    const { config } = this;
+    return new RefreshSweeper({
+      sweeps: this.sweeps,
+      contacts: this.contacts,
+      queues: this.archiveQueues(),
+      budget: this.zapiCallBudget(),
+      logger: this.logger,
+      maxQueued: config.refresh.maxQueued,
+      maxRequestsPerSecond: config.worker.maxRequestsPerSecond,
+      maxAgeMs: config.refresh.maxAgeMs,
+    });
   }
 
   /** `overrides` exist for fault-injection tests; production wiring passes none. */
@@ -54,7 +92,7 @@ export class Container {
     );
     return new ArchiveContactService({
       instances: new Map(config.zapi.instances.map((instance) => [instance.id, instance])),
-      source: createZapiClient(config.zapi),
+      source: countingCalls(createZapiClient(config.zapi), this.zapiCallBudget()),
       downloader,
       processor: createImageProcessor(config.image),
       store,
@@ -64,6 +102,7 @@ export class Container {
         contentType: config.image.format === 'webp' ? 'image/webp' : 'image/jpeg',
         keyPrefix: config.s3.keyPrefix,
         noPictureConfirmations: config.worker.noPictureConfirmations,
+        refresh: { minAgeMs: config.refresh.minAgeMs, maxAgeMs: config.refresh.maxAgeMs },
       },
       ...overrides,
     });
@@ -77,6 +116,12 @@ export class Container {
   async close(): Promise<void> {
     for (const close of this.closers.reverse()) await close();
     await Promise.all(this.connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
+  }
+
+  /** Producers fail fast when Redis is down instead of buffering commands in memory. */
+  private producer(): Redis {
+    this.producerConnection ??= this.redis({ enableOfflineQueue: false });
+    return this.producerConnection;
   }
 
   private track<T extends { close(): Promise<void> }>(closable: T): T {

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type Config, type ConfigNeeds } from '../config.js';
 import { Container } from '../container.js';
+import { pino } from 'pino';
 import { createLogger } from '../logger.js';
 
 /** A problem with how the command was called: printed without a stack trace, exit code 2. */
@@ -11,9 +12,13 @@ export function loadCliConfig(needs: ConfigNeeds = {}): Config {
   return loadConfig(process.env, needs);
 }
 
-export function createContainer(needs: ConfigNeeds = {}): Container {
+/**
+ * Commands print their results on stdout; their log lines go to stderr so output stays
+ * readable and parseable. The worker logs to stdout like any service.
+ */
+export function createContainer(needs: ConfigNeeds = {}, logTo: 'stdout' | 'stderr' = 'stderr'): Container {
   const config = loadCliConfig(needs);
-  return new Container(config, createLogger(config.logLevel));
+  return new Container(config, createLogger(config.logLevel, pino.destination(logTo === 'stdout' ? 1 : 2)));
 }
 
 /** Reading the database works for any instance id; talking to Z-API needs a configured one. */

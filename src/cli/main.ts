@@ -3,6 +3,7 @@ import { ConfigError } from '../config.js';
 import { isArchiveError } from '../errors.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { migrateCommand } from './commands/migrate.js';
+import { refreshCommand } from './commands/refresh.js';
 import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 import { UsageError } from './cli-context.js';
@@ -31,8 +32,16 @@ function buildProgram(): Command {
     .action(enqueueCommand);
 
   program
+    .command('refresh')
+    .description('queue a refresh of the contacts that are due now (the scheduled sweep, run at once)')
+    .option('-i, --instance <id>', 'only this Z-API instance (default: every configured one)')
+    .option('-a, --all', 'every contact, whether due or not')
+    .option('-n, --dry-run', 'count what would be queued, per instance, and queue nothing')
+    .action(refreshCommand);
+
+  program
     .command('status')
-    .description("show one contact's avatar state, or counts per status and queue state")
+    .description("show one contact's avatar state, or counts, due contacts, queues and sweeps")
     .argument('[phone]', 'a contact phone number')
     .option('-i, --instance <id>', 'Z-API instance id (optional when exactly one is configured)')
     .addOption(new Option('--json', 'print JSON'))

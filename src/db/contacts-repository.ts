@@ -1,4 +1,8 @@
+import { ErrorCode } from '../errors.js';
 import { AvatarStatus, type Contact, type PrismaClient } from '../generated/prisma/client.js';
+
+const INVALID_STORED_PHONE =
+  'contacts.phone must be 10-15 digits only (country code, area code, number), e.g. 5511999999999; fix it and set next_check_at = now() to have it archived';
 
 /**
  * Every query the archive pipeline makes. Each write that changes what apps read
@@ -31,6 +35,13 @@ export interface NewVersion {
 export type ReusableVersion = Omit<NewVersion, 'sourceLinkExpiresAt'>;
 
 export type NoPictureResult = 'no_picture' | 'kept_pending_confirmation' | 'cleared';
+
+/** What the refresh policy decided at the end of a check (src/domain/refresh-policy.ts). */
+export interface NextCheck {
+  nextCheckAt: Date;
+  /** Checks in a row that found nothing new, this one included; 0 when something changed. */
+  consecutiveUnchanged: number;
+}
 
 export class ContactsRepository {
   constructor(private readonly prisma: PrismaClient) {}
@@ -104,10 +115,10 @@ export class ContactsRepository {
   }
 
   /** The same picture as last time: only the check and the counters change. */
-  async recordUnchanged(contactId: number, checkedAt: Date): Promise<Contact> {
+  async recordUnchanged(contactId: number, checkedAt: Date, next: NextCheck): Promise<Contact> {
     return this.prisma.contact.update({
       where: { id: contactId },
-      data: { lastCheckedAt: checkedAt, consecutiveFailures: 0, consecutiveNoPicture: 0 },
+      data: { lastCheckedAt: checkedAt, consecutiveFailures: 0, consecutiveNoPicture: 0, ...next },
     });
   }
 
@@ -115,7 +126,13 @@ export class ContactsRepository {
    * Called only after every object of the version is stored. Upserts keep a re-run after
    * a crash (or a contact returning to an earlier picture) at exactly one version row.
    */
-  async recordArchived(contactId: number, version: NewVersion, avatarUrl: string, checkedAt: Date): Promise<Contact> {
+  async recordArchived(
+    contactId: number,
+    version: NewVersion,
+    avatarUrl: string,
+    checkedAt: Date,
+    next: NextCheck,
+  ): Promise<Contact> {
     return this.prisma.$transaction(async (tx) => {
       const { renditions, ...fields } = version;
       const row = await tx.avatarVersion.upsert({
@@ -140,6 +157,7 @@ export class ContactsRepository {
           lastCheckedAt: checkedAt,
           consecutiveFailures: 0,
           consecutiveNoPicture: 0,
+          ...next,
         },
       });
     });
@@ -150,11 +168,21 @@ export class ContactsRepository {
    * picture is only dropped after `confirmations` consecutive answers without one.
    * Versions are kept either way.
    */
-  async recordNoPicture(contactId: number, confirmations: number, checkedAt: Date): Promise<NoPictureResult> {
+  async recordNoPicture(
+    contactId: number,
+    confirmations: number,
+    checkedAt: Date,
+    next: NextCheck,
+  ): Promise<NoPictureResult> {
     return this.prisma.$transaction(async (tx) => {
       const contact = await tx.contact.update({
         where: { id: contactId },
-        data: { consecutiveNoPicture: { increment: 1 }, consecutiveFailures: 0, lastCheckedAt: checkedAt },
+        data: {
+          consecutiveNoPicture: { increment: 1 },
+          consecutiveFailures: 0,
+          lastCheckedAt: checkedAt,
+          ...next,
+        },
       });
       if (contact.avatarUrl === null) {
         await tx.contact.update({ where: { id: contactId }, data: { avatarStatus: AvatarStatus.NO_PICTURE } });
@@ -182,7 +210,7 @@ export class ContactsRepository {
     instanceId: string,
     phone: string,
     message: string,
-    options: { final: boolean; at: Date },
+    options: { final: boolean; at: Date; nextCheckAt?: Date },
   ): Promise<void> {
     const where = { instanceId, phone };
     await this.prisma.contact.updateMany({
@@ -191,6 +219,7 @@ export class ContactsRepository {
         lastError: message,
         lastErrorAt: options.at,
         ...(options.final ? { consecutiveFailures: { increment: 1 } } : {}),
+        ...(options.nextCheckAt ? { nextCheckAt: options.nextCheckAt } : {}),
       },
     });
     if (options.final) {
@@ -199,5 +228,24 @@ export class ContactsRepository {
         data: { avatarStatus: AvatarStatus.FAILED },
       });
     }
+  }
+
+  /** The instance's daily Z-API budget is spent: the contact waits in Postgres, not in Redis. */
+  async deferCheck(instanceId: string, phone: string, until: Date): Promise<void> {
+    await this.prisma.contact.updateMany({ where: { instanceId, phone }, data: { nextCheckAt: until } });
+  }
+
+  /** Rows an app inserted with a phone Z-API cannot take: FAILED with the reason, not PENDING forever. */
+  async rejectInvalidPhones(ids: number[], at: Date, nextCheckAt: Date): Promise<void> {
+    await this.prisma.contact.updateMany({
+      where: { id: { in: ids } },
+      data: {
+        avatarStatus: AvatarStatus.FAILED,
+        lastError: `${ErrorCode.InvalidPhone}: ${INVALID_STORED_PHONE}`,
+        lastErrorAt: at,
+        consecutiveFailures: { increment: 1 },
+        nextCheckAt,
+      },
+    });
   }
 }

@@ -5,9 +5,12 @@ import { loadConfig } from '../config.js';
 import { Container } from '../container.js';
 import { applyMigrations, defaultMigrationsDir } from '../db/migrator.js';
 import { splitSchema } from '../db/prisma-client.js';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { archivePayload } from '../jobs/archive-job.js';
+import { deleteKeysWithPrefix } from '../jobs/redis-keys.js';
 import { createLogger } from '../logger.js';
 import { startLocalStack } from '../simulators/local-stack.js';
+import type { LocalS3 } from '../simulators/s3-server.js';
 import { startArchiveWorker } from '../start/archive-worker-runner.js';
 import { buildDemoContacts, type DemoContact } from './demo-contacts.js';
 
@@ -40,6 +43,8 @@ async function main(): Promise<number> {
       ...stack.environment,
       JOB_BACKOFF_MS: '200',
       ZAPI_MAX_REQUESTS_PER_SECOND: '50',
+      // The demo runs its refresh itself, as `avatar-archiver refresh --all` would.
+      REFRESH_CRON: 'off',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
     },
     { storage: true, instances: true },
@@ -62,11 +67,12 @@ async function main(): Promise<number> {
       INSTANCE.id,
       payloads.map((payload) => payload.phone),
     );
-    const queued = await container.archiveQueue().enqueue(payloads);
+    const queued = await container.archiveQueues().enqueue(payloads);
     console.log(`demo: queued ${queued} contacts, worker concurrency ${config.worker.concurrency}\n`);
 
     await waitUntilDrained(container, contacts.length);
     const failures = await report(container, contacts);
+    failures.push(...(await refreshEverything(container, contacts, () => zapi.requests.length, s3)));
     console.log(`\ndemo: ${contacts.length} contacts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (failures.length > 0) {
       console.log(`demo: ${failures.length} check(s) FAILED:`);
@@ -76,8 +82,8 @@ async function main(): Promise<number> {
     console.log('demo: every check passed (each permanent URL serves a decodable image of the right size)');
     return 0;
   } finally {
-    await worker?.worker.close();
-    await container.archiveQueue().queue.obliterate({ force: true });
+    await worker?.closeWorkers();
+    await deleteKeysWithPrefix(config.redisUrl, config.queuePrefix);
     await container.close();
     await dropSchema(config.databaseUrl);
     await stack.close();
@@ -88,7 +94,7 @@ async function waitUntilDrained(container: Container, total: number): Promise<vo
   const deadline = Date.now() + 45_000;
   for (;;) {
     const counts = await container.contacts.countByStatus();
-    const jobs = await container.archiveQueue().counts();
+    const jobs = await container.archiveQueues().counts();
     const busy = (jobs.waiting ?? 0) + (jobs.active ?? 0) + (jobs.delayed ?? 0) + (jobs.prioritized ?? 0);
     if (busy === 0 && counts.PENDING === 0) return;
     if (Date.now() > deadline) throw new Error(`demo timed out with ${busy} jobs left of ${total}`);
@@ -117,6 +123,57 @@ async function report(container: Container, contacts: DemoContact[]): Promise<st
     }
   }
   return failures;
+}
+
+/**
+ * The nightly sweep's work, run at once over every contact: archived pictures must come
+ * back unchanged (no decode, no upload) and be scheduled further out than after a change.
+ */
+async function refreshEverything(
+  container: Container,
+  contacts: DemoContact[],
+  zapiCalls: () => number,
+  s3: LocalS3,
+): Promise<string[]> {
+  const failures: string[] = [];
+  const objectsBefore = await countObjects(s3);
+  const zapiCallsBefore = zapiCalls();
+  const sweeper = container.refreshSweeper();
+  const sweep = await sweeper.start({ trigger: 'cli', includeAll: true });
+  const step = await sweeper.step(sweep.id);
+  await waitUntilDrained(container, contacts.length);
+  const objectsAfter = await countObjects(s3);
+  const rows = await container.prisma.contact.findMany({ where: { instanceId: INSTANCE.id } });
+  const archived = new Set(contacts.filter((c) => c.expect.status === 'ARCHIVED').map((c) => c.phone));
+  const unchanged = rows.filter((row) => archived.has(row.phone) && row.consecutiveUnchanged === 1);
+  const hours = unchanged.map((row) => (row.nextCheckAt.getTime() - Date.now()) / 3_600_000);
+  console.log(
+    `\ndemo: refresh sweep #${sweep.id} over every contact (as \`refresh --all\`): queued ${step.sweep.queued}, ` +
+      `Z-API calls ${zapiCalls() - zapiCallsBefore}, archived pictures found unchanged ${unchanged.length} of ${archived.size}, ` +
+      `new S3 objects ${objectsAfter - objectsBefore}; next check of those in ` +
+      `${Math.min(...hours).toFixed(0)}-${Math.max(...hours).toFixed(0)} h (twice REFRESH_MIN_AGE, ±10 %)`,
+  );
+  if (!step.finished) failures.push(`refresh sweep #${sweep.id} did not finish queuing`);
+  if (unchanged.length !== archived.size) {
+    failures.push(`refresh: ${archived.size - unchanged.length} archived contact(s) were not found unchanged`);
+  }
+  if (objectsAfter !== objectsBefore) failures.push(`refresh uploaded ${objectsAfter - objectsBefore} object(s)`);
+  return failures;
+}
+
+async function countObjects(s3: LocalS3): Promise<number> {
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: s3.credentials,
+  });
+  try {
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket }));
+    return listed.KeyCount ?? 0;
+  } finally {
+    client.destroy();
+  }
 }
 
 async function checkImage(url: string, size: number): Promise<string | null> {

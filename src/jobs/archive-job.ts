@@ -2,12 +2,26 @@ import { z } from 'zod';
 import { normalizePhone } from '../domain/phone.js';
 
 /**
- * The contract of the `avatar-archive` queue. Payloads carry identifiers only (never
- * tokens); the job id is derived from the (instance, phone) pair, so repeated enqueues
- * for a contact collapse into one job and two workers never archive it at once.
+ * The contract of the archive queues: one BullMQ queue per Z-API instance, so each has its
+ * own rate limiter (BullMQ's open-source edition has no per-group limiter) and one
+ * instance's backlog never stands in front of another's jobs. Payloads carry identifiers
+ * only (never tokens); the job id is derived from the (instance, phone) pair, so repeated
+ * enqueues for a contact collapse into one job and two workers never archive it at once.
  */
-export const ARCHIVE_QUEUE = 'avatar-archive';
+export const ARCHIVE_QUEUE_PREFIX = 'avatar-archive';
 export const ARCHIVE_JOB = 'archive-contact';
+
+/** `avatar-archive-<instance>`; encoded because BullMQ builds Redis keys from queue names and refuses ':'. */
+export function archiveQueueName(instanceId: string): string {
+  return `${ARCHIVE_QUEUE_PREFIX}-${encodeURIComponent(instanceId)}`;
+}
+
+/**
+ * BullMQ takes jobs without a priority (its wait list) before any prioritized job, so
+ * new contacts and on-demand refreshes carry none and sweep jobs the lowest we use.
+ */
+export const JobPriority = { now: 0, refresh: 1000 } as const;
+export type JobUrgency = keyof typeof JobPriority;
 
 export const archiveJobPayload = z.object({
   instanceId: z.string().min(1).max(128),

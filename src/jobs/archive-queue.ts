@@ -1,58 +1,149 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ARCHIVE_JOB, ARCHIVE_QUEUE, archiveJobId, type ArchiveJobPayload } from './archive-job.js';
+import {
+  ARCHIVE_JOB,
+  archiveJobId,
+  archiveQueueName,
+  JobPriority,
+  type ArchiveJobPayload,
+  type JobUrgency,
+} from './archive-job.js';
 
-export interface ArchiveQueueOptions {
+export interface ArchiveQueuesOptions {
   prefix: string;
   attempts: number;
+  /** The configured Z-API instances: one queue each. */
+  instanceIds: string[];
 }
 
-/**
- * The producer side of the archive queue. Completed and failed jobs are removed: the
- * outcome lives in Postgres (contacts.avatar_status, last_error), and a kept job would
- * hold its deterministic id and silently swallow the contact's next enqueue.
- */
-export class ArchiveQueue {
-  readonly queue: Queue<ArchiveJobPayload>;
+const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed'] as const;
+export type ArchiveJobCounts = Record<(typeof JOB_STATES)[number], number>;
 
-  constructor(connection: Redis, options: ArchiveQueueOptions) {
-    this.queue = new Queue<ArchiveJobPayload>(ARCHIVE_QUEUE, {
-      connection,
-      prefix: options.prefix,
-      defaultJobOptions: {
-        attempts: options.attempts,
-        backoff: { type: 'archive' },
-        removeOnComplete: true,
-        removeOnFail: true,
-      },
-    });
+/**
+ * The producer side of the per-instance archive queues, sharing one Redis connection.
+ * Completed and failed jobs are removed: the outcome lives in Postgres
+ * (contacts.avatar_status, last_error), and a kept job would hold its deterministic id and
+ * silently swallow the contact's next enqueue.
+ */
+export class ArchiveQueues {
+  private readonly queues = new Map<string, Queue<ArchiveJobPayload>>();
+
+  constructor(
+    private readonly connection: Redis,
+    options: ArchiveQueuesOptions,
+  ) {
+    for (const id of options.instanceIds) {
+      this.queues.set(
+        id,
+        new Queue<ArchiveJobPayload>(archiveQueueName(id), {
+          connection,
+          prefix: options.prefix,
+          defaultJobOptions: {
+            attempts: options.attempts,
+            backoff: { type: 'archive' },
+            removeOnComplete: true,
+            removeOnFail: true,
+          },
+        }),
+      );
+    }
   }
 
-  /** Returns how many jobs were added; contacts that already have a job waiting are not added again. */
-  async enqueue(payloads: ArchiveJobPayload[]): Promise<number> {
+  get instanceIds(): string[] {
+    return [...this.queues.keys()];
+  }
+
+  queue(instanceId: string): Queue<ArchiveJobPayload> {
+    const queue = this.queues.get(instanceId);
+    if (!queue) throw new Error(`instance ${instanceId} is not configured, so it has no archive queue`);
+    return queue;
+  }
+
+  /**
+   * Returns how many jobs were added; contacts that already have a job are not added again.
+   * A contact whose job waits at refresh priority is moved ahead when it is wanted `now`
+   * (a new-contact hook or an on-demand refresh must not wait behind a sweep).
+   */
+  async enqueue(payloads: ArchiveJobPayload[], urgency: JobUrgency = 'now'): Promise<number> {
     const unique = [...new Map(payloads.map((payload) => [archiveJobId(payload), payload])).values()];
+    const byInstance = new Map<string, ArchiveJobPayload[]>();
+    for (const payload of unique) {
+      const group = byInstance.get(payload.instanceId);
+      if (group) group.push(payload);
+      else byInstance.set(payload.instanceId, [payload]);
+    }
     let added = 0;
-    for (let start = 0; start < unique.length; start += 500) {
-      const batch = unique.slice(start, start + 500);
-      const before = await this.existingJobIds(batch);
-      await this.queue.addBulk(
-        batch.map((payload) => ({ name: ARCHIVE_JOB, data: payload, opts: { jobId: archiveJobId(payload) } })),
-      );
-      added += batch.length - before;
+    for (const [instanceId, group] of byInstance) {
+      const queue = this.queue(instanceId);
+      for (let start = 0; start < group.length; start += 1000) {
+        const batch = group.slice(start, start + 1000);
+        const existing = await this.existing(queue, batch);
+        const fresh = batch.filter((_, index) => !existing[index]);
+        await queue.addBulk(
+          fresh.map((payload) => ({
+            name: ARCHIVE_JOB,
+            data: payload,
+            opts: { jobId: archiveJobId(payload), priority: JobPriority[urgency] },
+          })),
+        );
+        added += fresh.length;
+        if (urgency === 'now')
+          await this.promote(
+            queue,
+            batch.filter((_, index) => existing[index]),
+          );
+      }
     }
     return added;
   }
 
-  async counts(): Promise<Record<string, number>> {
-    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed');
+  /** Refresh jobs of this instance not yet started (prioritized, or delayed for a retry). */
+  async waitingRefreshJobs(instanceId: string): Promise<number> {
+    const counts = await this.queue(instanceId).getJobCounts('prioritized', 'delayed');
+    return (counts.prioritized ?? 0) + (counts.delayed ?? 0);
+  }
+
+  async countsByInstance(): Promise<Record<string, ArchiveJobCounts>> {
+    const entries = await Promise.all(
+      [...this.queues].map(async ([id, queue]) => {
+        const counts = await queue.getJobCounts(...JOB_STATES);
+        return [id, Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0]))] as const;
+      }),
+    );
+    return Object.fromEntries(entries) as Record<string, ArchiveJobCounts>;
+  }
+
+  async counts(): Promise<ArchiveJobCounts> {
+    const total = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as ArchiveJobCounts;
+    for (const counts of Object.values(await this.countsByInstance())) {
+      for (const state of JOB_STATES) total[state] += counts[state];
+    }
+    return total;
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
   }
 
-  private async existingJobIds(batch: ArchiveJobPayload[]): Promise<number> {
-    const jobs = await Promise.all(batch.map((payload) => this.queue.getJob(archiveJobId(payload))));
-    return jobs.filter((job) => job !== undefined).length;
+  /** One pipelined EXISTS per job key: far cheaper than fetching each job. */
+  private async existing(queue: Queue<ArchiveJobPayload>, batch: ArchiveJobPayload[]): Promise<boolean[]> {
+    // Producers do not buffer commands offline, so wait for the shared connection to be up.
+    await queue.waitUntilReady();
+    const pipeline = this.connection.pipeline();
+    for (const payload of batch) pipeline.exists(queue.toKey(archiveJobId(payload)));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, exists]) => {
+      if (error) throw error;
+      return exists === 1;
+    });
+  }
+
+  private async promote(queue: Queue<ArchiveJobPayload>, payloads: ArchiveJobPayload[]): Promise<void> {
+    for (const payload of payloads) {
+      const job = await queue.getJob(archiveJobId(payload));
+      if (job && (job.opts.priority ?? 0) > 0 && (await job.getState()) === 'prioritized') {
+        await job.changePriority({ priority: JobPriority.now });
+      }
+    }
   }
 }

@@ -1,30 +1,47 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ArchiveError, describeError } from '../errors.js';
+import type { LimitFunction } from 'p-limit';
+import { ArchiveError, describeError, ErrorCode, isArchiveError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveContactService, ArchiveOutcome } from '../pipeline/archive-contact.js';
 import { archiveBackoff } from './backoff.js';
-import { ARCHIVE_QUEUE, archiveJobPayload, type ArchiveJobPayload } from './archive-job.js';
+import { archiveJobPayload, archiveQueueName, type ArchiveJobPayload } from './archive-job.js';
+import type { ZapiCallBudget } from './zapi-call-budget.js';
 
 export interface ArchiveWorkerOptions {
   prefix: string;
+  instanceId: string;
+  /** Jobs this instance may run at once in this process (WORKER_CONCURRENCY). */
   concurrency: number;
+  /** Z-API lookups per second for this instance, enforced by BullMQ across every process. */
   maxRequestsPerSecond: number;
   backoffMs: number;
+  /** The instance's queue, for pausing it when Z-API answers 429. */
+  queue: Queue<ArchiveJobPayload>;
+  /** Shared by every instance's worker in the process: WORKER_CONCURRENCY jobs at once in all. */
+  slots: LimitFunction;
+  budget: ZapiCallBudget;
 }
 
+/** A refresh job skipped because its instance has spent the day's Z-API budget. */
+export type JobOutcome = ArchiveOutcome | { outcome: 'deferred'; until: string };
+
+const DEFAULT_RATE_LIMIT_PAUSE_MS = 30_000;
+
 /**
- * Thin BullMQ adapter around ArchiveContactService: validates the payload, logs one line
- * per attempt, records failures on the contact, and tells BullMQ whether a retry can help
- * (UnrecoverableError for permanent failures, a plain rethrow for transient ones).
+ * Thin BullMQ adapter around ArchiveContactService for one Z-API instance's queue:
+ * validates the payload, logs one line per attempt, records failures on the contact, and
+ * tells BullMQ whether a retry can help (UnrecoverableError for permanent failures, a
+ * plain rethrow for transient ones). A 429 from Z-API pauses this instance's queue (in
+ * every process) for its Retry-After and puts the job back without spending an attempt.
  */
 export function createArchiveWorker(
   connection: Redis,
   service: ArchiveContactService,
   logger: Logger,
   options: ArchiveWorkerOptions,
-): Worker<ArchiveJobPayload, ArchiveOutcome> {
-  const processor = async (job: Job<ArchiveJobPayload, ArchiveOutcome>): Promise<ArchiveOutcome> => {
+): Worker<ArchiveJobPayload, JobOutcome> {
+  const processor = async (job: Job<ArchiveJobPayload, JobOutcome>): Promise<JobOutcome> => {
     const started = process.hrtime.bigint();
     const parsed = archiveJobPayload.safeParse(job.data);
     if (!parsed.success) {
@@ -34,17 +51,32 @@ export function createArchiveWorker(
     const request = parsed.data;
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
+    const refresh = (job.opts.priority ?? 0) > 0;
     const log = logger.child({ jobId: job.id, instance: request.instanceId, phone: request.phone, attempt });
     const elapsedMs = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
 
+    if (refresh && (await options.budget.spent(request.instanceId))) {
+      const until = options.budget.nextDay();
+      await service.deferCheck(request, until);
+      log.info({ outcome: 'deferred', until: until.toISOString() }, 'daily Z-API budget spent: check deferred');
+      return { outcome: 'deferred', until: until.toISOString() };
+    }
+
     try {
-      const outcome = await service.archive(request);
-      log.info({ ...outcome, durationMs: elapsedMs() }, 'contact checked');
+      const outcome = await options.slots(() => service.archive(request));
+      log.info({ ...outcome, refresh, durationMs: elapsedMs() }, 'contact checked');
       return outcome;
     } catch (error) {
+      const message = describeError(error);
+      if (isArchiveError(error, ErrorCode.ZapiRateLimited)) {
+        const pauseMs = error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS;
+        log.warn({ outcome: 'rate_limited', error: message, pauseMs }, 'Z-API rate limit: instance paused');
+        await service.recordFailure(request, message, false);
+        await options.queue.rateLimit(pauseMs);
+        throw Worker.RateLimitError();
+      }
       const permanent = error instanceof ArchiveError ? !error.retryable : false;
       const final = permanent || attempt >= attempts;
-      const message = describeError(error);
       log.warn(
         { outcome: 'failed', error: message, permanent, final, durationMs: elapsedMs() },
         'archive attempt failed',
@@ -55,11 +87,11 @@ export function createArchiveWorker(
     }
   };
 
-  return new Worker<ArchiveJobPayload, ArchiveOutcome>(ARCHIVE_QUEUE, processor, {
+  return new Worker<ArchiveJobPayload, JobOutcome>(archiveQueueName(options.instanceId), processor, {
     connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
-    // Each job makes one or two Z-API calls; pacing jobs paces calls on the customer's WhatsApp session.
+    // Each job makes one (rarely two) Z-API calls: pacing jobs paces calls on the customer's WhatsApp session.
     limiter: { max: options.maxRequestsPerSecond, duration: 1000 },
     settings: { backoffStrategy: archiveBackoff(options.backoffMs) },
     autorun: false,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ZapiInstance } from '../config.js';
-import type { ContactsRepository, NewVersion } from '../db/contacts-repository.js';
+import type { ContactsRepository, NewVersion, NextCheck } from '../db/contacts-repository.js';
+import { nextCheckAt, type CheckResult, type RefreshPolicySettings } from '../domain/refresh-policy.js';
 import { ArchiveError, ErrorCode } from '../errors.js';
 import { fetchPicture } from './fetch-picture.js';
 import type { ImageDownloader, ImageProcessor, ObjectStore, ProfilePictureSource } from './ports.js';
@@ -12,6 +13,7 @@ export interface ArchiveSettings {
   contentType: string;
   keyPrefix: string;
   noPictureConfirmations: number;
+  refresh: RefreshPolicySettings;
 }
 
 export interface ArchiveDependencies {
@@ -22,10 +24,19 @@ export interface ArchiveDependencies {
   store: ObjectStore;
   contacts: Pick<
     ContactsRepository,
-    'ensureContact' | 'findReusableVersion' | 'recordUnchanged' | 'recordArchived' | 'recordNoPicture' | 'recordFailure'
+    | 'ensureContact'
+    | 'findContact'
+    | 'findReusableVersion'
+    | 'recordUnchanged'
+    | 'recordArchived'
+    | 'recordNoPicture'
+    | 'recordFailure'
+    | 'deferCheck'
   >;
   settings: ArchiveSettings;
   now?: () => Date;
+  /** Jitter source of the refresh policy; tests pin it. */
+  random?: () => number;
 }
 
 export type ArchiveOutcome =
@@ -66,7 +77,13 @@ export class ArchiveContactService {
     const checkedAt = this.now();
 
     if (fetched.kind === 'none') {
-      const result = await deps.contacts.recordNoPicture(contact.id, deps.settings.noPictureConfirmations, checkedAt);
+      const stillNone = contact.avatarStatus === 'NO_PICTURE' && contact.avatarUrl === null;
+      const result = await deps.contacts.recordNoPicture(
+        contact.id,
+        deps.settings.noPictureConfirmations,
+        checkedAt,
+        this.nextCheck(checkedAt, stillNone ? contact.consecutiveUnchanged + 1 : 0),
+      );
       if (result === 'kept_pending_confirmation') return { outcome: 'no_picture_unconfirmed' };
       return { outcome: result === 'cleared' ? 'no_picture_cleared' : 'no_picture' };
     }
@@ -74,7 +91,11 @@ export class ArchiveContactService {
     const { bytes } = fetched.image;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (sha256 === contact.avatarSha256) {
-      const updated = await deps.contacts.recordUnchanged(contact.id, checkedAt);
+      const updated = await deps.contacts.recordUnchanged(
+        contact.id,
+        checkedAt,
+        this.nextCheck(checkedAt, contact.consecutiveUnchanged + 1),
+      );
       return { outcome: 'unchanged', avatarUrl: updated.avatarUrl };
     }
 
@@ -102,7 +123,7 @@ export class ArchiveContactService {
 
     const primary = version.renditions.find((rendition) => rendition.size === sizes[0]);
     if (!primary) throw new Error(`no rendition of size ${sizes[0]} was produced`);
-    await deps.contacts.recordArchived(contact.id, version, primary.url, checkedAt);
+    await deps.contacts.recordArchived(contact.id, version, primary.url, checkedAt, this.nextCheck(checkedAt, 0));
     return {
       outcome: 'archived',
       avatarUrl: primary.url,
@@ -114,7 +135,33 @@ export class ArchiveContactService {
 
   /** Written for every failed attempt; `final` is the last attempt (or a permanent error). */
   async recordFailure(request: ArchiveRequest, message: string, final: boolean): Promise<void> {
-    await this.deps.contacts.recordFailure(request.instanceId, request.phone, message, { final, at: this.now() });
+    const at = this.now();
+    let next: Date | undefined;
+    if (final) {
+      const current = await this.deps.contacts.findContact(request.instanceId, request.phone);
+      next = this.schedule(at, { kind: 'failed', failures: (current?.consecutiveFailures ?? 0) + 1 });
+    }
+    await this.deps.contacts.recordFailure(request.instanceId, request.phone, message, {
+      final,
+      at,
+      ...(next ? { nextCheckAt: next } : {}),
+    });
+  }
+
+  /** The instance's daily Z-API budget is spent: check this contact again once it is whole. */
+  async deferCheck(request: ArchiveRequest, until: Date): Promise<void> {
+    await this.deps.contacts.deferCheck(request.instanceId, request.phone, until);
+  }
+
+  /** `unchangedStreak` 0 means the check found something new (or a first answer). */
+  private nextCheck(checkedAt: Date, unchangedStreak: number): NextCheck {
+    const result: CheckResult =
+      unchangedStreak === 0 ? { kind: 'changed' } : { kind: 'unchanged', streak: unchangedStreak };
+    return { nextCheckAt: this.schedule(checkedAt, result), consecutiveUnchanged: unchangedStreak };
+  }
+
+  private schedule(at: Date, result: CheckResult): Date {
+    return nextCheckAt(at, result, this.deps.settings.refresh, this.deps.random);
   }
 
   private instance(id: string): ZapiInstance {

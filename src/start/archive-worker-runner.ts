@@ -1,17 +1,31 @@
 import type { Worker } from 'bullmq';
+import pLimit from 'p-limit';
 import type { Container } from '../container.js';
 import { defaultMigrationsDir, pendingMigrations } from '../db/migrator.js';
 import { createArchiveWorker } from '../jobs/archive-worker.js';
-import type { ArchiveJobPayload } from '../jobs/archive-job.js';
-import type { ArchiveOutcome } from '../pipeline/archive-contact.js';
+import { createRefreshWorker } from '../jobs/refresh-worker.js';
+import type { ArchiveContactService } from '../pipeline/archive-contact.js';
 
 export interface RunningWorker {
-  worker: Worker<ArchiveJobPayload, ArchiveOutcome>;
-  /** Stops taking jobs, lets active ones finish, then closes every connection. */
+  /** One per configured Z-API instance, keyed by instance id. */
+  archiveWorkers: Map<string, Worker>;
+  refreshWorker: Worker;
+  /** Stops taking jobs and lets active ones finish; the container stays open. */
+  closeWorkers(): Promise<void>;
+  /** closeWorkers(), then closes every connection. */
   stop(): Promise<void>;
 }
 
-export async function startArchiveWorker(container: Container): Promise<RunningWorker> {
+export interface StartOptions {
+  /** Integration tests pass a service wrapped for fault injection; production passes none. */
+  service?: ArchiveContactService;
+}
+
+/**
+ * Starts one archive worker per Z-API instance (each with its own rate limiter, all sharing
+ * WORKER_CONCURRENCY slots), the refresh worker, and registers the sweep's schedule.
+ */
+export async function startArchiveWorker(container: Container, options: StartOptions = {}): Promise<RunningWorker> {
   const { config, logger } = container;
   const pending = await pendingMigrations(config.databaseUrl, defaultMigrationsDir());
   if (pending.length > 0) {
@@ -22,28 +36,66 @@ export async function startArchiveWorker(container: Container): Promise<RunningW
   if (config.zapi.clientToken === undefined) {
     logger.warn('ZAPI_CLIENT_TOKEN is not set: accounts with the security token enabled will refuse every request');
   }
-  const worker = createArchiveWorker(container.workerConnection(), container.archiveService(), logger, {
-    prefix: config.queuePrefix,
-    concurrency: config.worker.concurrency,
-    maxRequestsPerSecond: config.worker.maxRequestsPerSecond,
-    backoffMs: config.worker.backoffMs,
-  });
-  worker.on('error', (error) => logger.error({ error: error.message }, 'worker error'));
-  void worker.run();
-  await worker.waitUntilReady();
+  const service = options.service ?? container.archiveService();
+  const queues = container.archiveQueues();
+  const connection = container.workerConnection();
+  const slots = pLimit(config.worker.concurrency);
+  const archiveWorkers = new Map<string, Worker>();
+  for (const instanceId of queues.instanceIds) {
+    const worker = createArchiveWorker(connection, service, logger, {
+      prefix: config.queuePrefix,
+      instanceId,
+      concurrency: config.worker.concurrency,
+      maxRequestsPerSecond: config.worker.maxRequestsPerSecond,
+      backoffMs: config.worker.backoffMs,
+      queue: queues.queue(instanceId),
+      slots,
+      budget: container.zapiCallBudget(),
+    });
+    worker.on('error', (error) => logger.error({ error: error.message, instance: instanceId }, 'worker error'));
+    archiveWorkers.set(instanceId, worker);
+  }
+  const refreshQueue = container.refreshQueue();
+  const refreshWorker = createRefreshWorker(
+    connection,
+    container.refreshSweeper(),
+    refreshQueue,
+    logger,
+    config.queuePrefix,
+  );
+  refreshWorker.on('error', (error) => logger.error({ error: error.message }, 'refresh worker error'));
+  refreshWorker.on('failed', (job, error) =>
+    logger.error({ job: job?.name, sweep: job?.data?.sweepId, error: error.message }, 'refresh job failed'),
+  );
+
+  const workers = [...archiveWorkers.values(), refreshWorker];
+  for (const worker of workers) void worker.run();
+  await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+
+  await refreshQueue.schedule(config.refresh.cron, config.refresh.timezone);
+  // A sweep whose run job was lost (Redis flushed, or every attempt failed) carries on from its cursor.
+  for (const sweep of await container.sweeps.unfinished()) await refreshQueue.runSweep(sweep.id);
+
   logger.info(
     {
-      queue: worker.name,
       prefix: config.queuePrefix,
       concurrency: config.worker.concurrency,
-      instances: config.zapi.instances.map((instance) => instance.id),
+      instances: queues.instanceIds,
+      refreshCron: config.refresh.cron ?? 'off',
+      refreshTimezone: config.refresh.timezone,
+      nextSweep: (await refreshQueue.nextTick())?.toISOString() ?? null,
     },
     'archive worker started',
   );
+  const closeWorkers = async () => {
+    await Promise.all(workers.map((worker) => worker.close()));
+  };
   return {
-    worker,
+    archiveWorkers,
+    refreshWorker,
+    closeWorkers,
     async stop() {
-      await worker.close();
+      await closeWorkers();
       await container.close();
     },
   };

@@ -4,14 +4,16 @@ import { Container } from '../../src/container.js';
 import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
 import type { AvatarRendition, AvatarVersion, Contact } from '../../src/generated/prisma/client.js';
 import { archiveJobId, archivePayload, type ArchiveJobPayload } from '../../src/jobs/archive-job.js';
-import { createArchiveWorker } from '../../src/jobs/archive-worker.js';
+import type { JobOutcome } from '../../src/jobs/archive-worker.js';
+import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
 import { createLogger } from '../../src/logger.js';
-import type { ArchiveDependencies, ArchiveOutcome } from '../../src/pipeline/archive-contact.js';
+import type { ArchiveDependencies } from '../../src/pipeline/archive-contact.js';
 import type { CdnSimulator } from '../../src/simulators/cdn-simulator.js';
 import { startLocalStack } from '../../src/simulators/local-stack.js';
 import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import type { LocalS3 } from '../../src/simulators/s3-server.js';
 import type { ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
+import { startArchiveWorker } from '../../src/start/archive-worker-runner.js';
 import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from './isolated-database.js';
 
 /**
@@ -26,7 +28,7 @@ export const CLIENT_TOKEN = 'client-token-secret';
 export type ContactWithVersions = Contact & { versions: (AvatarVersion & { renditions: AvatarRendition[] })[] };
 
 export type JobResult =
-  { state: 'completed'; outcome: ArchiveOutcome } | { state: 'failed'; error: Error; attemptsMade: number };
+  { state: 'completed'; outcome: JobOutcome } | { state: 'failed'; error: Error; attemptsMade: number };
 
 export interface Harness {
   config: Config;
@@ -66,6 +68,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
       JOB_BACKOFF_MS: '20',
       ZAPI_MAX_REQUESTS_PER_SECOND: '1000',
       WORKER_CONCURRENCY: '4',
+      REFRESH_CRON: 'off',
       LOG_LEVEL: 'silent',
       ...options.env,
     },
@@ -76,17 +79,11 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   const service = container.archiveService(
     options.wrapContacts ? { contacts: options.wrapContacts(container.contacts) } : {},
   );
-  const worker = createArchiveWorker(container.workerConnection(), service, logger, {
-    prefix: config.queuePrefix,
-    concurrency: config.worker.concurrency,
-    maxRequestsPerSecond: config.worker.maxRequestsPerSecond,
-    backoffMs: config.worker.backoffMs,
-  });
-  void worker.run();
-  await worker.waitUntilReady();
+  const running = await startArchiveWorker(container, { service });
+  const worker = running.archiveWorkers.get(INSTANCE.id)!;
 
   const waiters = new Map<string, (result: JobResult) => void>();
-  worker.on('completed', (job: Job<ArchiveJobPayload, ArchiveOutcome>, outcome: ArchiveOutcome) => {
+  worker.on('completed', (job: Job<ArchiveJobPayload, JobOutcome>, outcome: JobOutcome) => {
     waiters.get(job.id!)?.({ state: 'completed', outcome });
   });
   worker.on('failed', (job: Job<ArchiveJobPayload> | undefined, error: Error) => {
@@ -117,14 +114,14 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
       const payload = archivePayload(INSTANCE.id, phone);
       const jobId = archiveJobId(payload);
       const result = new Promise<JobResult>((resolve) => waiters.set(jobId, resolve));
-      await container.archiveQueue().enqueue([payload]);
+      await container.archiveQueues().enqueue([payload]);
       const settled = await result;
       waiters.delete(jobId);
       return settled;
     },
     async close() {
-      await worker.close();
-      await container.archiveQueue().queue.obliterate({ force: true });
+      await running.closeWorkers();
+      await deleteKeysWithPrefix(config.redisUrl, config.queuePrefix);
       await container.close();
       await stack.close();
       await db.drop();

@@ -107,7 +107,8 @@ test('the same picture on another contact reuses the stored objects', async () =
 
 test('repeated enqueues of one contact collapse into one job', async () => {
   await h.showPicture('5511900000006', '1007', 'dave');
-  const queue = h.container.archiveQueue();
+  const queues = h.container.archiveQueues();
+  const queue = { enqueue: queues.enqueue.bind(queues), queue: queues.queue('instance-1') };
   await queue.queue.pause();
   const added = [
     await queue.enqueue([{ instanceId: 'instance-1', phone: '5511900000006' }]),

@@ -3,13 +3,12 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import pg from 'pg';
-import { ARCHIVE_QUEUE } from '../../src/jobs/archive-job.js';
 import type { CdnSimulator } from '../../src/simulators/cdn-simulator.js';
 import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import { startLocalStack, type LocalStack } from '../../src/simulators/local-stack.js';
 import type { ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
+import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
 import { ADMIN_URL, createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
 
 /** The CLI as users run it: a separate process, configured only through its environment. */
@@ -39,9 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const queue = new Queue(ARCHIVE_QUEUE, { connection: { url: env.REDIS_URL }, prefix: env.QUEUE_PREFIX });
-  await queue.obliterate({ force: true });
-  await queue.close();
+  await deleteKeysWithPrefix(env.REDIS_URL!, env.QUEUE_PREFIX!);
   await Promise.all([stack.close(), rm(dir, { recursive: true, force: true })]);
   await db.drop();
 });
@@ -86,13 +83,15 @@ async function queryContact(phone: string) {
 test('the worker refuses to start on a database that is not migrated', async () => {
   const result = await run(['worker']);
   expect(result.code).toBe(1);
-  expect(result.stderr).toMatch(/missing 1 migration\(s\) \(\d+_init\): run `avatar-archiver migrate` first/);
+  expect(result.stderr).toMatch(
+    /missing 2 migration\(s\) \(\d+_init, \d+_refresh_schedule\): run `avatar-archiver migrate` first/,
+  );
 });
 
 test('migrate applies the migrations once and is safe to run again', async () => {
   const first = await run(['migrate']);
   expect(first).toMatchObject({ code: 0 });
-  expect(first.stdout).toMatch(/applied 1 migration\(s\): \d+_init/);
+  expect(first.stdout).toMatch(/applied 2 migration\(s\): \d+_init, \d+_refresh_schedule/);
   const second = await run(['migrate'], {
     S3_BUCKET: undefined,
     ZAPI_INSTANCE_ID: undefined,

@@ -9,6 +9,8 @@ beforeAll(async () => {
     // A crash between the upload and the database write, as a killed process would leave it.
     wrapContacts: (real) => ({
       ensureContact: (...args) => real.ensureContact(...args),
+      findContact: (...args) => real.findContact(...args),
+      deferCheck: (...args) => real.deferCheck(...args),
       findReusableVersion: (...args) => real.findReusableVersion(...args),
       recordUnchanged: (...args) => real.recordUnchanged(...args),
       recordNoPicture: (...args) => real.recordNoPicture(...args),

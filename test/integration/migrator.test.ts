@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,11 @@ import { isArchiveError } from '../../src/errors.js';
 import { ADMIN_URL, createIsolatedDatabase, type IsolatedDatabase } from '../helpers/isolated-database.js';
 
 const INIT = '20261125000000_init';
+/** Every migration the package ships, oldest first. */
+const ALL = readdirSync(defaultMigrationsDir(), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
 /** Prisma Migrate's advisory-lock key (schema engine, postgres flavour). */
 const PRISMA_MIGRATE_LOCK_KEY = 72707369;
 
@@ -100,13 +105,20 @@ test('a fresh schema gets the tables and a Prisma-style _prisma_migrations recor
   const messages: string[] = [];
   const result = await applyMigrations(db.url, defaultMigrationsDir(), (message) => messages.push(message));
 
-  expect(result).toEqual({ applied: [INIT], alreadyApplied: [] });
+  expect(result).toEqual({ applied: ALL, alreadyApplied: [] });
+  expect(ALL[0]).toBe(INIT);
   expect(messages.some((message) => message.includes(INIT))).toBe(true);
-  expect(await tablesInSchema()).toEqual(['_prisma_migrations', 'avatar_renditions', 'avatar_versions', 'contacts']);
+  expect(await tablesInSchema()).toEqual([
+    '_prisma_migrations',
+    'avatar_renditions',
+    'avatar_versions',
+    'contacts',
+    'refresh_sweeps',
+  ]);
 
   const script = await readFile(path.join(defaultMigrationsDir(), INIT, 'migration.sql'), 'utf8');
   const rows = await migrationRows();
-  expect(rows).toHaveLength(1);
+  expect(rows.map((row) => row.migration_name)).toEqual(ALL);
   const [row] = rows;
   expect(row).toMatchObject({
     migration_name: INIT,
@@ -147,13 +159,13 @@ test('a second run applies nothing', async () => {
   const messages: string[] = [];
   const result = await applyMigrations(db.url, defaultMigrationsDir(), (message) => messages.push(message));
 
-  expect(result).toEqual({ applied: [], alreadyApplied: [INIT] });
+  expect(result).toEqual({ applied: [], alreadyApplied: ALL });
   expect(messages).toContain('No pending migrations to apply.');
-  expect(await migrationRows()).toHaveLength(1);
+  expect(await migrationRows()).toHaveLength(ALL.length);
 });
 
 test('pendingMigrations lists what a database still lacks, without changing it', async () => {
-  expect(await pendingMigrations(db.url, defaultMigrationsDir())).toEqual([INIT]);
+  expect(await pendingMigrations(db.url, defaultMigrationsDir())).toEqual(ALL);
   expect(await migrationRows().catch(() => 'no table')).toBe('no table');
   await applyMigrations(db.url, defaultMigrationsDir());
   expect(await pendingMigrations(db.url, defaultMigrationsDir())).toEqual([]);
@@ -162,15 +174,15 @@ test('pendingMigrations lists what a database still lacks, without changing it',
 test('a later migration is applied on top of the recorded ones', async () => {
   const dir = await scratchMigrations();
   await applyMigrations(db.url, dir);
-  await mkdir(path.join(dir, '20261126000000_add_note'));
+  await mkdir(path.join(dir, '20991231000000_add_note'));
   await writeFile(
-    path.join(dir, '20261126000000_add_note', 'migration.sql'),
+    path.join(dir, '20991231000000_add_note', 'migration.sql'),
     'ALTER TABLE "contacts" ADD COLUMN "note" TEXT;\n',
   );
 
   const result = await applyMigrations(db.url, dir);
 
-  expect(result).toEqual({ applied: ['20261126000000_add_note'], alreadyApplied: [INIT] });
+  expect(result).toEqual({ applied: ['20991231000000_add_note'], alreadyApplied: ALL });
   const { rowCount } = await admin.query(
     `SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'contacts' AND column_name = 'note'`,
     [db.schema],
@@ -188,7 +200,7 @@ test('an applied migration edited on disk is refused, naming the migration', asy
 
   expect(error.message).toContain(`Migration \`${INIT}\` was modified after it was applied`);
   expect(isArchiveError(error, 'DATABASE_FAILED')).toBe(true);
-  expect(await migrationRows()).toHaveLength(1);
+  expect(await migrationRows()).toHaveLength(ALL.length);
 });
 
 test('line endings rewritten by git do not count as an edit (as in Prisma)', async () => {
@@ -197,7 +209,7 @@ test('line endings rewritten by git do not count as an edit (as in Prisma)', asy
   const scriptPath = path.join(dir, INIT, 'migration.sql');
   await writeFile(scriptPath, (await readFile(scriptPath, 'utf8')).replaceAll('\n', '\r\n'));
 
-  await expect(applyMigrations(db.url, dir)).resolves.toEqual({ applied: [], alreadyApplied: [INIT] });
+  await expect(applyMigrations(db.url, dir)).resolves.toEqual({ applied: [], alreadyApplied: ALL });
 });
 
 test('a database with a migration this build does not have is refused', async () => {
@@ -232,11 +244,11 @@ test('two concurrent runs on a fresh schema both succeed and apply the migration
   // Neither run got past a lock Prisma's own engine would hold.
   expect(waiting.sort()).toEqual(['first', 'second']);
 
-  expect(results.map((result) => result.applied).flat()).toEqual([INIT]);
-  expect(results.map((result) => result.alreadyApplied).flat()).toEqual([INIT]);
+  expect(results.map((result) => result.applied).flat()).toEqual(ALL);
+  expect(results.map((result) => result.alreadyApplied).flat()).toEqual(ALL);
   const rows = await migrationRows();
-  expect(rows).toHaveLength(1);
-  expect(rows[0]?.finished_at).not.toBeNull();
+  expect(rows).toHaveLength(ALL.length);
+  expect(rows.every((row) => row.finished_at !== null)).toBe(true);
 });
 
 test('a failing migration is rolled back, recorded, and blocks later runs', async () => {

@@ -31,9 +31,17 @@ describe('loadConfig', () => {
     expect(config.worker).toEqual({
       concurrency: 8,
       maxRequestsPerSecond: 5,
+      maxRequestsPerDay: null,
       attempts: 5,
       backoffMs: 5000,
       noPictureConfirmations: 2,
+    });
+    expect(config.refresh).toEqual({
+      cron: '0 3 * * *',
+      timezone: 'UTC',
+      minAgeMs: 20 * 3_600_000,
+      maxAgeMs: 7 * 86_400_000,
+      maxQueued: 10_000,
     });
     expect(config.s3).toBeNull();
     expect(Object.isFrozen(config)).toBe(true);
@@ -101,4 +109,56 @@ test('missing settings for the command are reported together with invalid ones',
     'DATABASE_URL: expected a postgres:// or postgresql:// URL',
     'S3_BUCKET: is required',
   ]);
+});
+
+describe('refresh settings', () => {
+  test('accept 5- and 6-field crons, a time zone, durations and a daily cap', () => {
+    const config = loadConfig({
+      ...minimal,
+      REFRESH_CRON: '*/5 * * * * *',
+      REFRESH_TZ: 'America/Sao_Paulo',
+      REFRESH_MIN_AGE: '30s',
+      REFRESH_MAX_AGE: '15m',
+      REFRESH_MAX_QUEUED: '500',
+      ZAPI_MAX_REQUESTS_PER_DAY: '2000',
+    });
+    expect(config.refresh).toEqual({
+      cron: '*/5 * * * * *',
+      timezone: 'America/Sao_Paulo',
+      minAgeMs: 30_000,
+      maxAgeMs: 900_000,
+      maxQueued: 500,
+    });
+    expect(config.worker.maxRequestsPerDay).toBe(2000);
+    expect(loadConfig({ ...minimal, REFRESH_CRON: '30 2 * * 1' }).refresh.cron).toBe('30 2 * * 1');
+  });
+
+  test('REFRESH_CRON=off removes the schedule', () => {
+    expect(loadConfig({ ...minimal, REFRESH_CRON: 'off' }).refresh.cron).toBeNull();
+    expect(loadConfig({ ...minimal, REFRESH_CRON: 'OFF' }).refresh.cron).toBeNull();
+  });
+
+  test('bad values are start-up errors naming the variable and what was expected', () => {
+    const found = problems({
+      ...minimal,
+      REFRESH_CRON: '61 * * * *',
+      REFRESH_TZ: 'Mars/Olympus',
+      REFRESH_MIN_AGE: '20',
+      REFRESH_MAX_AGE: '1.5h',
+      ZAPI_MAX_REQUESTS_PER_DAY: '0',
+    }).join('\n');
+    expect(found).toMatch(/REFRESH_CRON: expected a 5-field cron .*"61 \* \* \* \*" Constraint error/);
+    expect(found).toMatch(/REFRESH_TZ: expected an IANA time zone/);
+    expect(found).toMatch(/REFRESH_MIN_AGE: expected a duration such as 30s, 15m, 20h or 7d, got "20"/);
+    expect(found).toMatch(/REFRESH_MAX_AGE: expected a duration such as 30s, 15m, 20h or 7d, got "1.5h"/);
+    expect(found).toMatch(/ZAPI_MAX_REQUESTS_PER_DAY: expected a whole number from 1 to 100000000, or off, got "0"/);
+    expect(problems({ ...minimal, REFRESH_CRON: '* * * *' }).join()).toMatch(/has 4 fields/);
+    expect(problems({ ...minimal, REFRESH_CRON: '0 0 3 * * * 2030' }).join()).toMatch(/has 7 fields/);
+  });
+
+  test('REFRESH_MAX_AGE may not be shorter than REFRESH_MIN_AGE', () => {
+    expect(problems({ ...minimal, REFRESH_MIN_AGE: '2d', REFRESH_MAX_AGE: '1d' })).toEqual([
+      'REFRESH_MAX_AGE: must not be shorter than REFRESH_MIN_AGE',
+    ]);
+  });
 });

@@ -26,7 +26,7 @@ export async function enqueueCommand(phones: string[], options: EnqueueOptions):
     }
     const phonesToEnqueue = [...new Set(payloads.map((payload) => payload.phone))];
     const created = await container.contacts.ensureContacts(instanceId, phonesToEnqueue);
-    const queued = await container.archiveQueue().enqueue(payloads);
+    const queued = await container.archiveQueues().enqueue(payloads);
 
     console.log(`instance ${instanceId}: ${inputs.length} phone(s) read`);
     console.log(`  new contacts:   ${created}`);

@@ -1,3 +1,5 @@
+import type { Container } from '../../container.js';
+import type { Sweep } from '../../db/sweeps-repository.js';
 import { normalizePhone } from '../../domain/phone.js';
 import { createContainer, resolveInstance } from '../cli-context.js';
 
@@ -10,16 +12,7 @@ export async function statusCommand(phone: string | undefined, options: StatusOp
   const container = createContainer();
   try {
     if (phone === undefined) {
-      const counts = await container.contacts.countByStatus(options.instance);
-      const queue = await container.archiveQueue().counts();
-      if (options.json) {
-        console.log(JSON.stringify({ instance: options.instance ?? null, contacts: counts, queue }, null, 2));
-        return;
-      }
-      console.log(`contacts${options.instance ? ` of instance ${options.instance}` : ''}:`);
-      for (const [status, count] of Object.entries(counts)) console.log(`  ${status.padEnd(12)} ${count}`);
-      console.log('queue:');
-      for (const [state, count] of Object.entries(queue)) console.log(`  ${state.padEnd(12)} ${count}`);
+      await printOverview(container, options);
       return;
     }
     const instanceId = resolveInstance(container.config, options.instance, false);
@@ -45,9 +38,97 @@ export async function statusCommand(phone: string | undefined, options: StatusOp
       ['last_error_at', contact.lastErrorAt?.toISOString()],
       ['consecutive_failures', contact.consecutiveFailures],
       ['consecutive_no_picture', contact.consecutiveNoPicture],
+      ['consecutive_unchanged', contact.consecutiveUnchanged],
+      ['next_check_at', contact.nextCheckAt.toISOString()],
     ];
     for (const [name, value] of rows) console.log(`${name.padEnd(24)} ${value ?? '-'}`);
   } finally {
     await container.close();
   }
+}
+
+async function printOverview(container: Container, options: StatusOptions): Promise<void> {
+  const { config } = container;
+  const instanceFilter = options.instance ? [options.instance] : null;
+  const queues = container.archiveQueues();
+  const budget = container.zapiCallBudget();
+  const [contacts, due, queueCounts, nextSweep, lastSweep] = await Promise.all([
+    container.contacts.countByStatus(options.instance),
+    container.sweeps.countDue(instanceFilter, new Date()),
+    queues.countsByInstance(),
+    container.refreshQueue().nextTick(),
+    container.sweeps.latest(),
+  ]);
+  const instances = await Promise.all(
+    queues.instanceIds
+      .filter((id) => !options.instance || id === options.instance)
+      .map(async (id) => ({
+        id,
+        dueNow: due[id] ?? 0,
+        queue: queueCounts[id]!,
+        refreshJobsQueued: queueCounts[id]!.prioritized,
+        zapiCallsToday: await budget.usedToday(id),
+        zapiCallsPerDay: config.worker.maxRequestsPerDay,
+      })),
+  );
+  const unconfigured = Object.entries(due).filter(([id]) => !queues.instanceIds.includes(id));
+  const summary = {
+    instance: options.instance ?? null,
+    contacts,
+    dueNow: Object.values(due).reduce((sum, count) => sum + count, 0),
+    refreshJobsQueued: instances.reduce((sum, instance) => sum + instance.refreshJobsQueued, 0),
+    schedule: {
+      cron: config.refresh.cron,
+      timezone: config.refresh.timezone,
+      nextSweep: nextSweep?.toISOString() ?? null,
+    },
+    lastSweep: lastSweep ? describeSweep(lastSweep) : null,
+    instances,
+    dueInUnconfiguredInstances: Object.fromEntries(unconfigured),
+  };
+  if (options.json) {
+    console.log(JSON.stringify(summary, null, 2));
+    return;
+  }
+  console.log(`contacts${options.instance ? ` of instance ${options.instance}` : ''}:`);
+  for (const [status, count] of Object.entries(contacts)) console.log(`  ${status.padEnd(12)} ${count}`);
+  console.log(`  due now      ${summary.dueNow}`);
+  console.log(`refresh jobs queued: ${summary.refreshJobsQueued}`);
+  console.log(
+    `next sweep: ${config.refresh.cron === null ? 'off (REFRESH_CRON=off)' : `${summary.schedule.nextSweep ?? 'not registered yet (no worker has started)'} (${config.refresh.cron} ${config.refresh.timezone})`}`,
+  );
+  console.log(`last sweep: ${lastSweep ? formatSweep(lastSweep) : 'none yet'}`);
+  for (const instance of instances) {
+    const { waiting, prioritized, active, delayed } = instance.queue;
+    const cap = instance.zapiCallsPerDay === null ? '' : ` of ${instance.zapiCallsPerDay}`;
+    console.log(
+      `instance ${instance.id}: due ${instance.dueNow}, queue waiting ${waiting} refresh ${prioritized} active ${active} delayed ${delayed}, Z-API calls today ${instance.zapiCallsToday}${cap}`,
+    );
+  }
+  for (const [id, count] of unconfigured) console.log(`instance ${id} (not configured): due ${count}, not swept`);
+}
+
+function describeSweep(sweep: Sweep) {
+  return {
+    id: sweep.id,
+    trigger: sweep.trigger,
+    includeAll: sweep.includeAll,
+    startedAt: sweep.startedAt.toISOString(),
+    finishedAt: sweep.finishedAt?.toISOString() ?? null,
+    queued: sweep.queued,
+    perInstance: Object.fromEntries(
+      Object.entries(sweep.progress).map(([id, progress]) => [
+        id,
+        { queued: progress.queued, done: progress.done, deferred: progress.deferred ?? false },
+      ]),
+    ),
+  };
+}
+
+function formatSweep(sweep: Sweep): string {
+  const state = sweep.finishedAt ? `finished ${sweep.finishedAt.toISOString()}` : 'still running';
+  const perInstance = Object.entries(sweep.progress)
+    .map(([id, progress]) => `${id} ${progress.queued}${progress.deferred ? ' (deferred: daily budget)' : ''}`)
+    .join(', ');
+  return `#${sweep.id} (${sweep.trigger}) started ${sweep.startedAt.toISOString()}, ${state}, queued ${sweep.queued}${perInstance ? ` [${perInstance}]` : ''}`;
 }

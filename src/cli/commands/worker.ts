@@ -7,7 +7,7 @@ import { createContainer } from '../cli-context.js';
  * their lock expires).
  */
 export async function workerCommand(): Promise<void> {
-  const container = createContainer({ storage: true, instances: true });
+  const container = createContainer({ storage: true, instances: true }, 'stdout');
   const running = await startArchiveWorker(container);
   const { logger } = container;
   let stopping = false;

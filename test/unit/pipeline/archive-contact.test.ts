@@ -14,6 +14,8 @@ const instance = { id: 'inst', token: 'secret' };
 const bytes = Buffer.from('picture-1');
 const sha = createHash('sha256').update(bytes).digest('hex');
 const now = new Date('2026-11-25T12:00:00Z');
+const HOUR = 3_600_000;
+const hoursLater = (hours: number) => new Date(now.getTime() + hours * HOUR);
 
 function contact(overrides: Partial<Contact> = {}): Contact {
   return {
@@ -29,6 +31,8 @@ function contact(overrides: Partial<Contact> = {}): Contact {
     lastErrorAt: null,
     consecutiveFailures: 0,
     consecutiveNoPicture: 0,
+    consecutiveUnchanged: 0,
+    nextCheckAt: now,
     createdAt: now,
     updatedAt: now,
     ...overrides,
@@ -81,14 +85,23 @@ function setup(options: { links: ProfilePictureLink[]; downloads: (Buffer | Arch
     store: { putIfAbsent: unexpected('putIfAbsent'), publicUrl: (key) => `https://cdn.test/${key}` },
     contacts: {
       ensureContact: async () => options.current ?? contact(),
+      findContact: unexpected('findContact'),
+      deferCheck: unexpected('deferCheck'),
       findReusableVersion: unexpected('findReusableVersion'),
       recordUnchanged: unexpected('recordUnchanged'),
       recordArchived: unexpected('recordArchived'),
       recordNoPicture: unexpected('recordNoPicture'),
       recordFailure: unexpected('recordFailure'),
     },
-    settings: { sizes: [640, 96], contentType: 'image/webp', keyPrefix: 'avatars', noPictureConfirmations: 2 },
+    settings: {
+      sizes: [640, 96],
+      contentType: 'image/webp',
+      keyPrefix: 'avatars',
+      noPictureConfirmations: 2,
+      refresh: { minAgeMs: HOUR, maxAgeMs: 16 * HOUR },
+    },
     now: () => now,
+    random: () => 0.5,
   };
   return { deps, calls };
 }
@@ -104,8 +117,9 @@ test('a new picture is processed, stored and then recorded', async () => {
   deps.contacts.findReusableVersion = async () => null;
   deps.processor.process = async () => (order.push('process'), processed());
   deps.store.putIfAbsent = async (key) => (order.push(`put ${key}`), 'uploaded');
-  deps.contacts.recordArchived = async (id, version, url, at) => {
+  deps.contacts.recordArchived = async (id, version, url, at, next) => {
     order.push('record');
+    expect(next).toEqual({ nextCheckAt: hoursLater(1), consecutiveUnchanged: 0 });
     expect(id).toBe(7);
     expect(version.sha256).toBe(sha);
     expect(version.originalBytes).toBe(bytes.length);
@@ -134,9 +148,13 @@ test('an unchanged picture never reaches sharp, storage or a new version', async
   const { deps } = setup({
     links: [link(1)],
     downloads: [bytes],
-    current: contact({ avatarSha256: sha, avatarUrl: 'u' }),
+    current: contact({ avatarSha256: sha, avatarUrl: 'u', consecutiveUnchanged: 2 }),
   });
-  deps.contacts.recordUnchanged = async (id, at) => contact({ id, lastCheckedAt: at, avatarUrl: 'u' });
+  deps.contacts.recordUnchanged = async (id, at, next) => {
+    // The third unchanged check in a row: REFRESH_MIN_AGE (1 h) doubled three times.
+    expect(next).toEqual({ nextCheckAt: hoursLater(8), consecutiveUnchanged: 3 });
+    return contact({ id, lastCheckedAt: at, avatarUrl: 'u' });
+  };
   const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
   expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u' });
 });
@@ -195,8 +213,10 @@ test('an expired link is replaced by one fresh link, once', async () => {
 
 test('no picture goes to the no-picture rule with the configured confirmations', async () => {
   const { deps } = setup({ links: [{ kind: 'none' }], downloads: [] });
-  deps.contacts.recordNoPicture = async (id, confirmations) => {
+  deps.contacts.recordNoPicture = async (id, confirmations, _at, next) => {
     expect([id, confirmations]).toEqual([7, 2]);
+    // A picture that may have gone away is a change: looked at again after REFRESH_MIN_AGE.
+    expect(next).toEqual({ nextCheckAt: hoursLater(1), consecutiveUnchanged: 0 });
     return 'kept_pending_confirmation';
   };
   expect(await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' })).toEqual({
@@ -226,4 +246,33 @@ test('an unknown instance is a permanent error that makes no request', async () 
     retryable: false,
   });
   expect(calls).toEqual([]);
+});
+
+test('still no picture counts as unchanged and doubles the interval', async () => {
+  const current = contact({ avatarStatus: 'NO_PICTURE', consecutiveUnchanged: 1, lastCheckedAt: now });
+  const { deps } = setup({ links: [{ kind: 'none' }], downloads: [], current });
+  deps.contacts.recordNoPicture = async (_id, _confirmations, _at, next) => {
+    expect(next).toEqual({ nextCheckAt: hoursLater(4), consecutiveUnchanged: 2 });
+    return 'no_picture';
+  };
+  expect(await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' })).toEqual({
+    outcome: 'no_picture',
+  });
+});
+
+test('a final failure backs off from REFRESH_MIN_AGE by the failures in a row; a retried one leaves the schedule', async () => {
+  const { deps } = setup({ links: [], downloads: [] });
+  const recorded: unknown[] = [];
+  deps.contacts.findContact = async () => contact({ consecutiveFailures: 2 });
+  deps.contacts.recordFailure = async (...args) => {
+    recorded.push(args);
+  };
+  const service = new ArchiveContactService(deps);
+  await service.recordFailure({ instanceId: 'inst', phone: '5511999999999' }, 'boom', false);
+  await service.recordFailure({ instanceId: 'inst', phone: '5511999999999' }, 'boom', true);
+  expect(recorded).toEqual([
+    ['inst', '5511999999999', 'boom', { final: false, at: now }],
+    // Third failure in a row: 1 h doubled twice.
+    ['inst', '5511999999999', 'boom', { final: true, at: now, nextCheckAt: hoursLater(4) }],
+  ]);
 });
