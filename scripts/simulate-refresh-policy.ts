@@ -153,13 +153,14 @@ if (args.json) {
   const percent = (share: number | null, digits = 1) => (share === null ? 'n/a' : `${(share * 100).toFixed(digits)}%`);
   const hours = (h: number | null) => (h === null ? 'n/a' : `${h.toFixed(1)} h`);
   const row = (label: string, cells: string[]) =>
-    console.log(label.padEnd(22) + cells.map((cell) => cell.padStart(16)).join(''));
-  const uniqueLadder = ladder.map(formatDuration).join(' → ');
+    console.log(label.padEnd(10) + cells.map((cell) => cell.padStart(16)).join(''));
   console.log(
     `${count(contacts)} contacts, ${days} days, ${percent(changeRate, 2)} picture changes per contact per day, ` +
       `seed ${seed}`,
   );
-  console.log(`Adaptive intervals: ${uniqueLadder} (±${JITTER * 100}%); steady state = last ${STEADY_DAYS} days\n`);
+  console.log(
+    `Adaptive intervals: ${ladder.map(formatDuration).join(' → ')} (±${JITTER * 100}%); steady state = last ${STEADY_DAYS} days\n`,
+  );
   row('', ['calls/day', 'vs nightly', 'mean staleness', 'missed pictures']);
   const { nightly: n, adaptive: a } = result;
   row('nightly', [count(n.callsPerDay), '100%', hours(n.meanStalenessHours), percent(n.missedPictureShare, 2)]);
@@ -171,8 +172,9 @@ if (args.json) {
   ]);
   row('saved', [count(contacts - a.callsPerDay), percent(result.savedShare)]);
   console.log(
-    `\nAdaptive steady days ${count(a.minCallsPerDay)}–${count(a.maxCallsPerDay)} calls; ` +
-      `peak ${count(a.peakCallsPerDay)} on day ${peakDay} (everyone due at once). ` +
-      `${count(changes)} changes measured; simulated in ${(elapsedMs / 1000).toFixed(1)} s.`,
+    `\nAdaptive, last ${STEADY_DAYS} days: ${count(a.minCallsPerDay)}–${count(a.maxCallsPerDay)} calls/day ` +
+      `(the start-up wave evens out only slowly); peak ${count(a.peakCallsPerDay)} on day ${peakDay}.\n` +
+      `Staleness = hours from a change to the check that sees it; missed = replaced before any check ` +
+      `(${count(changes)} changes in the last ${STEADY_DAYS} days). Simulated in ${(elapsedMs / 1000).toFixed(1)} s.`,
   );
 }

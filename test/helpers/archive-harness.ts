@@ -3,7 +3,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { Container } from '../../src/container.js';
 import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
 import type { AvatarRendition, AvatarVersion, Contact } from '../../src/generated/prisma/client.js';
-import { archiveJobId, archivePayload, type ArchiveJobPayload } from '../../src/jobs/archive-job.js';
+import { archiveJobId, archivePayload, type ArchiveJobPayload, type JobUrgency } from '../../src/jobs/archive-job.js';
 import type { JobOutcome } from '../../src/jobs/archive-worker.js';
 import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
 import { createLogger } from '../../src/logger.js';
@@ -41,8 +41,8 @@ export interface Harness {
   showPicture(phone: string, pictureId: string, seed: string, size?: number): Promise<Buffer>;
   /** The contact's row with its versions (oldest first) and their renditions. */
   contact(phone: string): Promise<ContactWithVersions>;
-  /** Enqueues the contact and resolves when its job completes or fails for good. */
-  archive(phone: string): Promise<JobResult>;
+  /** Enqueues the contact (as a new contact, or as a sweep would) and resolves when its job completes or fails for good. */
+  archive(phone: string, urgency?: JobUrgency): Promise<JobResult>;
   close(): Promise<void>;
 }
 
@@ -110,11 +110,11 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
         include: { versions: { include: { renditions: true }, orderBy: { id: 'asc' } } },
       });
     },
-    async archive(phone) {
+    async archive(phone, urgency = 'now') {
       const payload = archivePayload(INSTANCE.id, phone);
       const jobId = archiveJobId(payload);
       const result = new Promise<JobResult>((resolve) => waiters.set(jobId, resolve));
-      await container.archiveQueues().enqueue([payload]);
+      await container.archiveQueues().enqueue([payload], urgency);
       const settled = await result;
       waiters.delete(jobId);
       return settled;

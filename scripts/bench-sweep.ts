@@ -1,0 +1,261 @@
+/**
+ * Benchmark of the refresh sweep against the cost of the Redis writes it cannot avoid.
+ *
+ *   npx tsx scripts/bench-sweep.ts [--contacts 1000000] [--instances 10] [--max-queued 10000]
+ *                                   [--concurrency 50] [--json FILE]
+ *
+ * Everything lives in a throwaway Postgres schema (BENCH_DATABASE_URL, default the `test`
+ * database) and a throwaway Redis prefix (BENCH_REDIS_URL), both removed at the end even
+ * when the run fails. Only 127.0.0.1 services are used; no Z-API, S3 or CDN is involved.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Worker } from 'bullmq';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { Container } from '../src/container.js';
+import { applyMigrations, defaultMigrationsDir } from '../src/db/migrator.js';
+import { ARCHIVE_JOB, archiveJobId, archiveQueueName, JobPriority } from '../src/jobs/archive-job.js';
+import { deleteKeysWithPrefix } from '../src/jobs/redis-keys.js';
+import { createLogger } from '../src/logger.js';
+
+const { values: args } = parseArgs({
+  options: {
+    contacts: { type: 'string', default: '1000000' },
+    instances: { type: 'string', default: '10' },
+    'max-queued': { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '50' },
+    json: { type: 'string' },
+  },
+});
+
+function positive(name: string, value: string): number {
+  const parsed = Number(value.replace(/_/g, ''));
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${name}: expected a positive whole number`);
+  return parsed;
+}
+
+const N = positive('contacts', args.contacts);
+const I = positive('instances', args.instances);
+const MAX_QUEUED = positive('max-queued', args['max-queued']);
+const CONCURRENCY = positive('concurrency', args.concurrency);
+const SLEEP_CAP_MS = 50;
+const SAMPLE_MS = 50;
+const CHUNK = 1000;
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// One name for the schema and the Redis prefix: unique per run, so parallel runs never meet.
+const TAG = `bench_sweep_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+
+const instanceIds = Array.from({ length: I }, (_, index) => `bench-${index}`);
+const databaseUrl = new URL(ADMIN_URL);
+databaseUrl.searchParams.set('schema', TAG);
+const config = loadConfig({
+  DATABASE_URL: databaseUrl.toString(),
+  REDIS_URL,
+  QUEUE_PREFIX: TAG,
+  ZAPI_INSTANCES: instanceIds.map((id, index) => `${id}:t${index}`).join(','),
+  // The highest allowed pace, so retryInMs stays small (the bench caps the wait anyway).
+  ZAPI_MAX_REQUESTS_PER_SECOND: '1000',
+  REFRESH_MAX_QUEUED: String(MAX_QUEUED),
+  REFRESH_CRON: 'off',
+  LOG_LEVEL: 'warn',
+});
+
+const seconds = (ms: number) => ms / 1000;
+const perSecond = (count: number, ms: number) => Math.round(count / seconds(ms));
+const fmt = (value: number) => Math.round(value).toLocaleString('en-US');
+
+/** Adds the wall time of every call of `target[name]` to `totals[name]`: where a step's time goes. */
+function timeCalls(target: object, names: string[], totals: Record<string, number>): void {
+  const methods = target as Record<string, (...params: unknown[]) => Promise<unknown>>;
+  for (const name of names) {
+    const original = methods[name]!.bind(target);
+    totals[name] = 0;
+    methods[name] = async (...params) => {
+      const started = performance.now();
+      try {
+        return await original(...params);
+      } finally {
+        totals[name]! += performance.now() - started;
+      }
+    };
+  }
+}
+
+async function main(): Promise<Record<string, unknown>> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  const container = new Container(config, createLogger(config.logLevel));
+  const workers: Worker[] = [];
+  try {
+    console.log(`bench-sweep: ${fmt(N)} contacts over ${I} instances; schema and Redis prefix ${TAG}`);
+
+    // 1. Setup: one set-based INSERT, because seeding row by row would dwarf what is measured.
+    await applyMigrations(config.databaseUrl, defaultMigrationsDir());
+    let started = performance.now();
+    await admin.query(
+      `INSERT INTO ${admin.escapeIdentifier(TAG)}.contacts (instance_id, phone, next_check_at, updated_at)
+       SELECT 'bench-' || (g % $2), (5500000000000 + g)::text, now() - interval '1 hour', now()
+       FROM generate_series(1, $1::int) AS g`,
+      [N, I],
+    );
+    const seedMs = performance.now() - started;
+    await admin.query(`ANALYZE ${admin.escapeIdentifier(TAG)}.contacts`);
+
+    // 2. Raw baseline: the same jobs through the same Queue objects, with no Postgres at all.
+    const queues = container.archiveQueues();
+    started = performance.now();
+    const batch: { instanceId: string; phone: string }[][] = instanceIds.map(() => []);
+    const flush = async (index: number) => {
+      const payloads = batch[index]!.splice(0);
+      if (payloads.length === 0) return;
+      await queues.queue(instanceIds[index]!).addBulk(
+        payloads.map((data) => ({
+          name: ARCHIVE_JOB,
+          data,
+          opts: { jobId: archiveJobId(data), priority: JobPriority.refresh },
+        })),
+      );
+    };
+    for (let g = 1; g <= N; g++) {
+      const index = g % I;
+      batch[index]!.push({ instanceId: instanceIds[index]!, phone: String(5_500_000_000_000 + g) });
+      if (batch[index]!.length === CHUNK) await flush(index);
+    }
+    for (let index = 0; index < I; index++) await flush(index);
+    const rawMs = performance.now() - started;
+    await deleteKeysWithPrefix(REDIS_URL, TAG);
+
+    // 3. The sweep, with instant workers draining the queues as the real worker would.
+    let processed = 0;
+    const connection = container.workerConnection();
+    for (const id of instanceIds) {
+      const worker = new Worker(archiveQueueName(id), async () => undefined, {
+        connection,
+        prefix: TAG,
+        concurrency: CONCURRENCY,
+      });
+      worker.on('completed', () => processed++);
+      workers.push(worker);
+    }
+    await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+
+    // Bound before the sampler's own calls are wrapped, so sampling does not count as sweep time.
+    const waitingOf = queues.waitingRefreshJobs.bind(queues);
+    const totalWaiting = async () => (await Promise.all(instanceIds.map(waitingOf))).reduce((a, b) => a + b, 0);
+    const spent: Record<string, number> = {};
+    timeCalls(container.sweeps, ['find', 'duePage', 'saveProgress'], spent);
+    timeCalls(queues, ['waitingRefreshJobs', 'enqueue'], spent);
+
+    let peakWaiting = 0;
+    let sampling = false;
+    const sampler = setInterval(() => {
+      if (sampling) return; // a slow sample is skipped, never stacked
+      sampling = true;
+      totalWaiting()
+        .then((waiting) => (peakWaiting = Math.max(peakWaiting, waiting)))
+        .catch(() => undefined)
+        .finally(() => (sampling = false));
+    }, SAMPLE_MS);
+
+    const sweeper = container.refreshSweeper();
+    started = performance.now();
+    const created = await sweeper.start({ trigger: 'cli' });
+    let stepMs = 0;
+    let steps = 0;
+    let firstRetryInMs = 0;
+    const result = await (async () => {
+      for (;;) {
+        const stepStarted = performance.now();
+        const step = await sweeper.step(created.id);
+        stepMs += performance.now() - stepStarted;
+        steps++;
+        if (step.finished) return step;
+        firstRetryInMs ||= step.retryInMs;
+        await sleep(Math.min(step.retryInMs, SLEEP_CAP_MS));
+      }
+    })();
+    const sweepMs = performance.now() - started;
+    clearInterval(sampler);
+    const processedAtFinish = processed;
+
+    const progress = Object.values(result.sweep.progress);
+    const checks = {
+      queuedEqualsContacts: result.sweep.queued === N,
+      everyInstanceDone: progress.length === I && progress.every((p) => p.done && !p.deferred),
+      perInstanceSumsToContacts: progress.reduce((sum, p) => sum + p.queued, 0) === N,
+      peakWithinBound: peakWaiting <= MAX_QUEUED,
+    };
+
+    const rawRate = perSecond(N, rawMs);
+    const sweepWallRate = perSecond(result.sweep.queued, sweepMs);
+    const sweepOwnRate = perSecond(result.sweep.queued, stepMs);
+    const rows: [string, string, string][] = [
+      ['seed (one INSERT ... SELECT)', `${seconds(seedMs).toFixed(1)} s`, `${fmt(perSecond(N, seedMs))} rows/s`],
+      ['raw addBulk, no DB', `${seconds(rawMs).toFixed(1)} s`, `${fmt(rawRate)} jobs/s`],
+      ['sweep, wall (incl. sleeps)', `${seconds(sweepMs).toFixed(1)} s`, `${fmt(sweepWallRate)} queued/s`],
+      ['sweep, own (sum of step())', `${seconds(stepMs).toFixed(1)} s`, `${fmt(sweepOwnRate)} queued/s`],
+    ];
+    console.log('');
+    for (const [label, time, rate] of rows) console.log(`${label.padEnd(30)}${time.padStart(10)}${rate.padStart(20)}`);
+    console.log('');
+    console.log(`sweep own rate / raw addBulk rate: ${(sweepOwnRate / rawRate).toFixed(2)}`);
+    console.log(`peak waiting refresh jobs: ${fmt(peakWaiting)} (REFRESH_MAX_QUEUED ${fmt(MAX_QUEUED)})`);
+    console.log(
+      `steps: ${fmt(steps)}; between steps the bench sleeps min(retryInMs, ${SLEEP_CAP_MS} ms) instead of retryInMs ` +
+        `(${firstRetryInMs} ms here) so that the sweep, not the wait, is measured`,
+    );
+    console.log(`jobs archived by ${I} instant workers (concurrency ${CONCURRENCY}) when the sweep finished: ${fmt(processedAtFinish)}`);
+    console.log(
+      `time inside step(): ${Object.entries(spent)
+        .map(([name, ms]) => `${name} ${seconds(ms).toFixed(1)} s`)
+        .join(', ')}`,
+    );
+    const failed = Object.entries(checks).filter(([, ok]) => !ok);
+    console.log(failed.length === 0 ? 'checks: all passed' : `checks FAILED: ${failed.map(([name]) => name).join(', ')}`);
+    if (failed.length > 0) process.exitCode = 1;
+
+    return {
+      contacts: N,
+      instances: I,
+      maxQueued: MAX_QUEUED,
+      workerConcurrency: CONCURRENCY,
+      seed: { ms: Math.round(seedMs), rowsPerSecond: perSecond(N, seedMs) },
+      rawAddBulk: { ms: Math.round(rawMs), jobsPerSecond: rawRate },
+      sweep: {
+        wallMs: Math.round(sweepMs),
+        wallQueuedPerSecond: sweepWallRate,
+        ownMs: Math.round(stepMs),
+        ownQueuedPerSecond: sweepOwnRate,
+        ownRateVsRaw: Number((sweepOwnRate / rawRate).toFixed(3)),
+        steps,
+        sleepCapMs: SLEEP_CAP_MS,
+        firstRetryInMs,
+        peakWaiting,
+        queued: result.sweep.queued,
+        processedAtFinish,
+        msInsideStep: Object.fromEntries(Object.entries(spent).map(([name, ms]) => [name, Math.round(ms)])),
+      },
+      checks,
+    };
+  } finally {
+    // Workers first, so nothing is mid-job when the keys and the schema disappear; each
+    // step runs even if an earlier one failed, so a broken run still leaves nothing behind.
+    const cleanup = async (what: string, action: () => Promise<unknown>) =>
+      action().catch((error: unknown) => console.error(`bench-sweep: cleanup (${what}) failed:`, error));
+    await cleanup('workers', () => Promise.all(workers.map((worker) => worker.close())));
+    await cleanup('container', () => container.close());
+    await cleanup('redis keys', () => deleteKeysWithPrefix(REDIS_URL, TAG));
+    await cleanup('schema', () => admin.query(`DROP SCHEMA IF EXISTS ${admin.escapeIdentifier(TAG)} CASCADE`));
+    await cleanup('postgres', () => admin.end());
+  }
+}
+
+const runStarted = performance.now();
+const report = await main();
+console.log(`total run time: ${seconds(performance.now() - runStarted).toFixed(1)} s`);
+if (args.json) await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);
