@@ -153,7 +153,7 @@ if (args.json) {
   const percent = (share: number | null, digits = 1) => (share === null ? 'n/a' : `${(share * 100).toFixed(digits)}%`);
   const hours = (h: number | null) => (h === null ? 'n/a' : `${h.toFixed(1)} h`);
   const row = (label: string, cells: string[]) =>
-    console.log(label.padEnd(10) + cells.map((cell) => cell.padStart(16)).join(''));
+    console.log(label.padEnd(10) + cells.map((cell) => cell.padStart(17)).join(''));
   console.log(
     `${count(contacts)} contacts, ${days} days, ${percent(changeRate, 2)} picture changes per contact per day, ` +
       `seed ${seed}`,

@@ -14,15 +14,21 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(options: {
-  instance: ZapiInstance;
+  /** One instance, or several (configured through ZAPI_INSTANCES). */
+  instance: ZapiInstance | ZapiInstance[];
   clientToken: string;
   bucket?: string;
 }): Promise<LocalStack> {
+  const instances = [options.instance].flat();
   const [s3, zapi, cdn] = await Promise.all([
     startLocalS3(options.bucket),
-    startZapiSimulator({ instances: [options.instance], clientToken: options.clientToken }),
+    startZapiSimulator({ instances, clientToken: options.clientToken }),
     startCdnSimulator(),
   ]);
+  const instanceEnvironment: Record<string, string> =
+    instances.length === 1
+      ? { ZAPI_INSTANCE_ID: instances[0]!.id, ZAPI_INSTANCE_TOKEN: instances[0]!.token }
+      : { ZAPI_INSTANCES: instances.map((instance) => `${instance.id}:${instance.token}`).join(',') };
   return {
     s3,
     zapi,
@@ -30,8 +36,7 @@ export async function startLocalStack(options: {
     environment: {
       ZAPI_BASE_URL: zapi.baseUrl,
       ZAPI_CLIENT_TOKEN: options.clientToken,
-      ZAPI_INSTANCE_ID: options.instance.id,
-      ZAPI_INSTANCE_TOKEN: options.instance.token,
+      ...instanceEnvironment,
       S3_BUCKET: s3.bucket,
       S3_ENDPOINT: s3.endpoint,
       S3_FORCE_PATH_STYLE: 'true',

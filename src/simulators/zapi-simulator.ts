@@ -31,6 +31,8 @@ export interface RecordedZapiRequest {
   instanceId: string | null;
   phone: string | null;
   clientToken: string | undefined;
+  /** Date.now() when the request arrived, for pacing checks. */
+  at: number;
 }
 
 export interface ZapiSimulatorOptions {
@@ -88,6 +90,7 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
       instanceId: route?.id ?? null,
       phone,
       clientToken,
+      at: Date.now(),
     });
 
     if (!route) return sendJson(res, notFoundStatus, NOT_FOUND);

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +7,7 @@ import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import { startLocalStack, type LocalStack } from '../../src/simulators/local-stack.js';
 import type { ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
 import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
+import { baseEnvironment, runCli, startCli } from '../helpers/cli-process.js';
 import { ADMIN_URL, createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
 
 /** The CLI as users run it: a separate process, configured only through its environment. */
@@ -27,12 +26,11 @@ beforeAll(async () => {
   ({ zapi, cdn } = stack);
   dir = await mkdtemp(join(tmpdir(), 'cli-'));
   env = {
-    PATH: process.env.PATH ?? '',
+    ...baseEnvironment(),
     DATABASE_URL: db.url,
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: uniqueName('cli'),
     ...stack.environment,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     JOB_BACKOFF_MS: '20',
   };
 });
@@ -43,28 +41,10 @@ afterAll(async () => {
   await db.drop();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[], extraEnv: Record<string, string | undefined> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    env: { ...env, ...extraEnv } as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
-  return { child, output };
-}
-
-async function run(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<Run> {
-  const { child, output } = start(args, extraEnv);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, ...output };
-}
+const start = (args: string[], extraEnv: Record<string, string | undefined> = {}) =>
+  startCli(args, { ...env, ...extraEnv });
+const run = (args: string[], extraEnv: Record<string, string | undefined> = {}) =>
+  runCli(args, { ...env, ...extraEnv });
 
 async function queryContact(phone: string) {
   const client = new pg.Client({ connectionString: ADMIN_URL });
@@ -155,9 +135,7 @@ test('enqueue reports new, queued and rejected phones; the worker archives them 
   expect(archived?.avatar_status).toBe('ARCHIVED');
   expect(archived?.avatar_url).toMatch(/\/640\.webp$/);
 
-  worker.child.kill('SIGTERM');
-  const [code] = (await once(worker.child, 'exit')) as [number | null];
-  expect(code).toBe(0);
+  expect(await worker.stop()).toBe(0);
   const lines = worker.output.stdout
     .trim()
     .split('\n')

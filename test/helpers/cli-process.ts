@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+/** The CLI as users run it: a separate process, configured only through its environment. */
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  output: { stdout: string; stderr: string };
+  /** SIGTERM, then the exit code once it has gone. */
+  stop(): Promise<number | null>;
+}
+
+export function startCli(args: string[], env: Record<string, string | undefined>): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  return {
+    child,
+    output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const [code] = await exited;
+      return code;
+    },
+  };
+}
+
+export async function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliRun> {
+  const { child, output } = startCli(args, env);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, ...output };
+}
+
+/** The environment every CLI child gets besides the test's own settings. */
+export function baseEnvironment(): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+}

@@ -1,0 +1,100 @@
+import { loadConfig } from '../../src/config.js';
+import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
+import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
+import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
+import { startLocalStack, type LocalStack } from '../../src/simulators/local-stack.js';
+import { baseEnvironment, startCli, type CliProcess } from '../helpers/cli-process.js';
+import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
+import { seedContacts, sql } from '../helpers/seed-contacts.js';
+
+/**
+ * Two worker processes sharing Redis and Postgres, with a sweep scheduled every two
+ * seconds (6-field cron): BullMQ's job scheduler must turn each tick into one sweep, and
+ * no contact may be checked twice by one tick, whichever process runs what.
+ */
+
+const INSTANCE = { id: 'cron-instance', token: 'cron-instance-token' };
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+let db: IsolatedDatabase;
+let stack: LocalStack;
+let env: Record<string, string>;
+const workers: CliProcess[] = [];
+
+beforeAll(async () => {
+  db = await createIsolatedDatabase('cron');
+  await applyMigrations(db.url, defaultMigrationsDir());
+  stack = await startLocalStack({ instance: INSTANCE, clientToken: 'cron-client-token' });
+  env = {
+    ...baseEnvironment(),
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    QUEUE_PREFIX: uniqueName('cron'),
+    ...stack.environment,
+    REFRESH_CRON: '*/2 * * * * *',
+    REFRESH_MIN_AGE: '1h',
+    ZAPI_MAX_REQUESTS_PER_SECOND: '100',
+    WORKER_CONCURRENCY: '4',
+    LOG_LEVEL: 'info',
+  };
+  // Fails here, not in a child process, if the settings are wrong.
+  loadConfig(env, { storage: true, instances: true });
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((worker) => worker.stop()));
+  await deleteKeysWithPrefix(REDIS_URL, env.QUEUE_PREFIX!);
+  await stack.close();
+  await db.drop();
+});
+
+async function archivedCount(): Promise<number> {
+  const [row] = await sql<{ n: number }>(
+    db,
+    `SELECT count(*)::int AS n FROM contacts WHERE avatar_status = 'ARCHIVED'`,
+  );
+  return row!.n;
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test('each tick runs exactly one sweep across two worker processes, and checks each due contact once', async () => {
+  const link = stack.cdn.publish('cron-shared', await makeAvatarJpeg('cron', 200));
+  const phones = Array.from({ length: 50 }, (_, index) => String(5511950000001 + index));
+  for (const phone of phones) stack.zapi.setContact(phone, { type: 'link', url: link });
+  await seedContacts(db, { instanceId: INSTANCE.id, count: 40, firstPhone: 5511950000001 });
+
+  workers.push(startCli(['worker'], env), startCli(['worker'], env));
+  await waitFor(async () => (await archivedCount()) === 40, 40_000);
+
+  // An app adds contacts the plain-SQL way between ticks: a later tick picks them up.
+  const late = phones.slice(40);
+  await sql(db, `INSERT INTO contacts (instance_id, phone) SELECT $1, unnest($2::text[])`, [INSTANCE.id, late]);
+  await waitFor(async () => (await archivedCount()) === 50, 20_000);
+  // Let at least one more tick find nothing due.
+  const sweepsSoFar = (await sql(db, 'SELECT id FROM refresh_sweeps')).length;
+  await waitFor(async () => (await sql(db, 'SELECT id FROM refresh_sweeps')).length > sweepsSoFar, 10_000);
+
+  expect(await Promise.all(workers.splice(0).map((worker) => worker.stop()))).toEqual([0, 0]);
+
+  const sweeps = await sql<{ scheduled_for: Date; queued: number; finished_at: Date | null; trigger: string }>(
+    db,
+    'SELECT scheduled_for, queued, finished_at, trigger FROM refresh_sweeps ORDER BY id',
+  );
+  const ticks = sweeps.map((sweep) => sweep.scheduled_for.getTime());
+  expect(sweeps.every((sweep) => sweep.trigger === 'schedule')).toBe(true);
+  expect(sweeps.length).toBeGreaterThanOrEqual(3);
+  expect(new Set(ticks).size).toBe(ticks.length);
+  expect(ticks.every((tick) => tick % 2000 === 0)).toBe(true);
+  expect(sweeps.reduce((sum, sweep) => sum + sweep.queued, 0)).toBe(50);
+
+  const calls = new Map<string, number>();
+  for (const request of stack.zapi.requests) calls.set(request.phone!, (calls.get(request.phone!) ?? 0) + 1);
+  expect([...calls.keys()].sort()).toEqual(phones);
+  expect([...calls.values()].every((count) => count === 1)).toBe(true);
+}, 120_000);
