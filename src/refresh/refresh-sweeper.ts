@@ -127,7 +127,8 @@ export class RefreshSweeper {
           sweep = await this.load(sweep.id);
         } else {
           queued += added;
-          room -= rows.length;
+          // Contacts that already had a job (a hook queued them, or a crashed step did) take no room.
+          room -= added;
           onProgress?.({ instanceId, scanned: rows.length, queued: added });
         }
       }

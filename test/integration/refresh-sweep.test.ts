@@ -133,7 +133,7 @@ test('a sweep over 20,000 due contacts queues each exactly once, never more than
   } finally {
     await drain.close();
   }
-});
+}, 90_000);
 
 test('a sweep killed between queuing a chunk and saving its cursor resumes without duplicates', async () => {
   await seedContacts(db, { instanceId: 'alpha', count: 5_000 });
@@ -165,7 +165,7 @@ test('a sweep killed between queuing a chunk and saving its cursor resumes witho
   } finally {
     await drain.close();
   }
-});
+}, 60_000);
 
 test('each instance gets its share of the bound, so a huge backlog on one never starves another', async () => {
   await seedContacts(db, { instanceId: 'alpha', count: 10_000 });
@@ -252,7 +252,7 @@ function sweeperDeps() {
   };
 }
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
