@@ -60,6 +60,7 @@ test('asks for the picture with the Client-Token and returns the documented arra
       instanceId: INSTANCE.id,
       phone: PHONE,
       clientToken: CLIENT_TOKEN,
+      at: expect.any(Number),
     },
   ]);
 });
