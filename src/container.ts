@@ -7,7 +7,7 @@ import { createImageProcessor } from './image/image-processor.js';
 import { SweepsRepository } from './db/sweeps-repository.js';
 import { ArchiveQueues } from './jobs/archive-queue.js';
 import { RefreshQueue } from './jobs/refresh-queue.js';
-import { countingCalls, ZapiCallBudget } from './jobs/zapi-call-budget.js';
+import { pacedCalls, ZapiCallBudget } from './jobs/zapi-call-budget.js';
 import { RefreshSweeper } from './refresh/refresh-sweeper.js';
 import type { Logger } from './logger.js';
 import { ArchiveContactService, type ArchiveDependencies } from './pipeline/archive-contact.js';
@@ -61,6 +61,7 @@ export class Container {
     this.budgetInstance ??= new ZapiCallBudget(
       this.producer(),
       this.config.queuePrefix,
+      this.config.worker.maxRequestsPerSecond,
       this.config.worker.maxRequestsPerDay,
     );
     return this.budgetInstance;
@@ -92,7 +93,7 @@ export class Container {
     );
     return new ArchiveContactService({
       instances: new Map(config.zapi.instances.map((instance) => [instance.id, instance])),
-      source: countingCalls(createZapiClient(config.zapi), this.zapiCallBudget()),
+      source: pacedCalls(createZapiClient(config.zapi), this.zapiCallBudget()),
       downloader,
       processor: createImageProcessor(config.image),
       store,

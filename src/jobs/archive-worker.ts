@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { LimitFunction } from 'p-limit';
 import { ArchiveError, describeError, ErrorCode, isArchiveError } from '../errors.js';
@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { ArchiveContactService, ArchiveOutcome } from '../pipeline/archive-contact.js';
 import { archiveBackoff } from './backoff.js';
 import { archiveJobPayload, archiveQueueName, type ArchiveJobPayload } from './archive-job.js';
-import type { ZapiCallBudget } from './zapi-call-budget.js';
+import { InstanceBusyError, type ZapiCallBudget } from './zapi-call-budget.js';
 
 export interface ArchiveWorkerOptions {
   prefix: string;
@@ -33,7 +33,9 @@ const DEFAULT_RATE_LIMIT_PAUSE_MS = 30_000;
  * validates the payload, logs one line per attempt, records failures on the contact, and
  * tells BullMQ whether a retry can help (UnrecoverableError for permanent failures, a
  * plain rethrow for transient ones). A 429 from Z-API pauses this instance's queue (in
- * every process) for its Retry-After and puts the job back without spending an attempt.
+ * every process) for its Retry-After and puts the job back without spending an attempt;
+ * a job that reaches its Z-API call when the instance's second is already full goes back
+ * to the delayed set until it has room.
  */
 export function createArchiveWorker(
   connection: Redis,
@@ -41,7 +43,7 @@ export function createArchiveWorker(
   logger: Logger,
   options: ArchiveWorkerOptions,
 ): Worker<ArchiveJobPayload, JobOutcome> {
-  const processor = async (job: Job<ArchiveJobPayload, JobOutcome>): Promise<JobOutcome> => {
+  const processor = async (job: Job<ArchiveJobPayload, JobOutcome>, token?: string): Promise<JobOutcome> => {
     const started = process.hrtime.bigint();
     const parsed = archiveJobPayload.safeParse(job.data);
     if (!parsed.success) {
@@ -67,6 +69,11 @@ export function createArchiveWorker(
       log.info({ ...outcome, refresh, durationMs: elapsedMs() }, 'contact checked');
       return outcome;
     } catch (error) {
+      if (error instanceof InstanceBusyError) {
+        // Not a failure: the instance's second is full; back in the delayed set, no slot held, no attempt spent.
+        await job.moveToDelayed(Date.now() + error.retryInMs, token);
+        throw new DelayedError();
+      }
       const message = describeError(error);
       if (isArchiveError(error, ErrorCode.ZapiRateLimited)) {
         const pauseMs = error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS;
@@ -91,7 +98,8 @@ export function createArchiveWorker(
     connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
-    // Each job makes one (rarely two) Z-API calls: pacing jobs paces calls on the customer's WhatsApp session.
+    // Each job makes one (rarely two) Z-API calls, so pacing job starts paces the calls; the call
+    // budget (ZapiCallBudget) then holds the exact limit at the call itself.
     limiter: { max: options.maxRequestsPerSecond, duration: 1000 },
     settings: { backoffStrategy: archiveBackoff(options.backoffMs) },
     autorun: false,

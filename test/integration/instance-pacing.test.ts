@@ -119,7 +119,7 @@ test("one instance's backlog never delays another's new contact, and each instan
     newcomerSeconds,
     backlogLeftWhenNewcomerArchived: backlogLeft,
     callsOfA: callsOfA.length,
-    meanRateOfA: Number(((callsOfA.length - 1) / spanSeconds).toFixed(2)),
+    spanOfASeconds: Number(spanSeconds.toFixed(1)),
     busiest1s: busiestWindow(callsOfA, 1000),
     busiest5s: busiestWindow(callsOfA, 5000),
   };
@@ -130,5 +130,5 @@ test("one instance's backlog never delays another's new contact, and each instan
   expect(newcomerSeconds).toBeLessThan(5);
   // Five times the rate, plus one second's burst; across both processes.
   expect(figures.busiest5s).toBeLessThanOrEqual(6 * RATE);
-  expect(figures.callsOfA).toBeGreaterThan(10 * RATE);
+  expect(figures.callsOfA).toBeGreaterThanOrEqual(8 * RATE);
 }, 120_000);

@@ -1,0 +1,59 @@
+import { Redis } from 'ioredis';
+import { InstanceBusyError, ZapiCallBudget } from '../../src/jobs/zapi-call-budget.js';
+import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
+import { uniqueName } from '../helpers/isolated-database.js';
+
+/** The per-instance call budget against real Redis (its clock decides the windows). */
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = uniqueName('budget');
+const redis = new Redis(REDIS_URL);
+
+afterAll(async () => {
+  redis.disconnect();
+  await deleteKeysWithPrefix(REDIS_URL, prefix);
+});
+
+async function outcome(budget: ZapiCallBudget, instanceId: string): Promise<number> {
+  try {
+    await budget.takeCall(instanceId);
+    return 0;
+  } catch (error) {
+    if (error instanceof InstanceBusyError) return error.retryInMs;
+    throw error;
+  }
+}
+
+test('at most the per-second number of calls in any second, per instance, shared by every client', async () => {
+  const first = new ZapiCallBudget(redis, prefix, 3, null);
+  const second = new ZapiCallBudget(new Redis(REDIS_URL), prefix, 3, null);
+  const results = [
+    await outcome(first, 'a'),
+    await outcome(second, 'a'),
+    await outcome(first, 'a'),
+    await outcome(second, 'a'),
+  ];
+  expect(results.slice(0, 3)).toEqual([0, 0, 0]);
+  expect(results[3]).toBeGreaterThan(0);
+  expect(results[3]).toBeLessThanOrEqual(1000);
+  // Another instance has a second of its own.
+  expect(await outcome(first, 'b')).toBe(0);
+
+  await new Promise((resolve) => setTimeout(resolve, results[3]! + 5));
+  expect(await outcome(second, 'a')).toBe(0);
+  expect(await first.usedToday('a')).toBe(4);
+  expect(await first.usedToday('b')).toBe(1);
+  (second as unknown as { redis: Redis }).redis.disconnect();
+});
+
+test('the daily cap counts calls per UTC day; off means never spent', async () => {
+  const capped = new ZapiCallBudget(redis, prefix, 100, 2);
+  const uncapped = new ZapiCallBudget(redis, prefix, 100, null);
+  await capped.takeCall('c');
+  expect(await capped.spent('c')).toBe(false);
+  await capped.takeCall('c');
+  expect(await capped.spent('c')).toBe(true);
+  expect(await uncapped.spent('c')).toBe(false);
+  const at = new Date('2026-11-26T23:59:59.999Z');
+  expect(new ZapiCallBudget(redis, prefix, 1, 1, () => at).nextDay()).toEqual(new Date('2026-11-27T00:00:00Z'));
+});
