@@ -1,8 +1,7 @@
 /**
  * Benchmark of the refresh sweep against the cost of the Redis writes it cannot avoid.
  *
- *   npx tsx scripts/bench-sweep.ts [--contacts 1000000] [--instances 10] [--max-queued 10000]
- *                                   [--concurrency 50] [--json FILE]
+ *   npx tsx scripts/bench-sweep.ts [--contacts N] [--instances I] [--max-queued Q] [--concurrency C] [--json FILE]
  *
  * Everything lives in a throwaway Postgres schema (BENCH_DATABASE_URL, default the `test`
  * database) and a throwaway Redis prefix (BENCH_REDIS_URL), both removed at the end even
@@ -41,9 +40,9 @@ const N = positive('contacts', args.contacts);
 const I = positive('instances', args.instances);
 const MAX_QUEUED = positive('max-queued', args['max-queued']);
 const CONCURRENCY = positive('concurrency', args.concurrency);
-const SLEEP_CAP_MS = 50;
+const SLEEP_CAP_MS = 50; // between steps, instead of retryInMs: see the printed note
 const SAMPLE_MS = 50;
-const CHUNK = 1000;
+const CHUNK = 1000; // jobs per addBulk in the baseline: the sweep's chunk size
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -109,24 +108,17 @@ async function main(): Promise<Record<string, unknown>> {
     // 2. Raw baseline: the same jobs through the same Queue objects, with no Postgres at all.
     const queues = container.archiveQueues();
     started = performance.now();
-    const batch: { instanceId: string; phone: string }[][] = instanceIds.map(() => []);
-    const flush = async (index: number) => {
-      const payloads = batch[index]!.splice(0);
-      if (payloads.length === 0) return;
-      await queues.queue(instanceIds[index]!).addBulk(
-        payloads.map((data) => ({
-          name: ARCHIVE_JOB,
-          data,
-          opts: { jobId: archiveJobId(data), priority: JobPriority.refresh },
-        })),
-      );
-    };
-    for (let g = 1; g <= N; g++) {
-      const index = g % I;
-      batch[index]!.push({ instanceId: instanceIds[index]!, phone: String(5_500_000_000_000 + g) });
-      if (batch[index]!.length === CHUNK) await flush(index);
+    for (const [index, instanceId] of instanceIds.entries()) {
+      // Instance g % I owns phone 5500000000000 + g, as in the seed; CHUNK jobs per addBulk, as the sweep.
+      for (let first = index || I; first <= N; first += CHUNK * I) {
+        const jobs = [];
+        for (let g = first; g <= N && g < first + CHUNK * I; g += I) {
+          const data = { instanceId, phone: String(5_500_000_000_000 + g) };
+          jobs.push({ name: ARCHIVE_JOB, data, opts: { jobId: archiveJobId(data), priority: JobPriority.refresh } });
+        }
+        await queues.queue(instanceId).addBulk(jobs);
+      }
     }
-    for (let index = 0; index < I; index++) await flush(index);
     const rawMs = performance.now() - started;
     await deleteKeysWithPrefix(REDIS_URL, TAG);
 
@@ -134,13 +126,8 @@ async function main(): Promise<Record<string, unknown>> {
     let processed = 0;
     const connection = container.workerConnection();
     for (const id of instanceIds) {
-      const worker = new Worker(archiveQueueName(id), async () => undefined, {
-        connection,
-        prefix: TAG,
-        concurrency: CONCURRENCY,
-      });
-      worker.on('completed', () => processed++);
-      workers.push(worker);
+      const options = { connection, prefix: TAG, concurrency: CONCURRENCY };
+      workers.push(new Worker(archiveQueueName(id), async () => undefined, options).on('completed', () => processed++));
     }
     await Promise.all(workers.map((worker) => worker.waitUntilReady()));
 
@@ -152,35 +139,35 @@ async function main(): Promise<Record<string, unknown>> {
     timeCalls(queues, ['waitingRefreshJobs', 'enqueue'], spent);
 
     let peakWaiting = 0;
-    let sampling = false;
+    let sample: Promise<void> | undefined;
     const sampler = setInterval(() => {
-      if (sampling) return; // a slow sample is skipped, never stacked
-      sampling = true;
-      totalWaiting()
-        .then((waiting) => (peakWaiting = Math.max(peakWaiting, waiting)))
-        .catch(() => undefined)
-        .finally(() => (sampling = false));
+      // A slow sample is skipped, never stacked.
+      sample ??= totalWaiting()
+        .then((waiting) => void (peakWaiting = Math.max(peakWaiting, waiting)))
+        .catch(() => undefined) // one failed sample must not end the run
+        .finally(() => (sample = undefined));
     }, SAMPLE_MS);
 
     const sweeper = container.refreshSweeper();
     started = performance.now();
     const created = await sweeper.start({ trigger: 'cli' });
-    let stepMs = 0;
-    let steps = 0;
-    let firstRetryInMs = 0;
-    const result = await (async () => {
-      for (;;) {
-        const stepStarted = performance.now();
-        const step = await sweeper.step(created.id);
-        stepMs += performance.now() - stepStarted;
-        steps++;
-        if (step.finished) return step;
-        firstRetryInMs ||= step.retryInMs;
-        await sleep(Math.min(step.retryInMs, SLEEP_CAP_MS));
-      }
-    })();
+    let [stepMs, steps, firstRetryInMs] = [0, 0, 0];
+    const timedStep = async () => {
+      const stepStarted = performance.now();
+      const step = await sweeper.step(created.id);
+      stepMs += performance.now() - stepStarted;
+      steps++;
+      return step;
+    };
+    let result = await timedStep();
+    while (!result.finished) {
+      firstRetryInMs ||= result.retryInMs;
+      await sleep(Math.min(result.retryInMs, SLEEP_CAP_MS));
+      result = await timedStep();
+    }
     const sweepMs = performance.now() - started;
     clearInterval(sampler);
+    await sample;
     const processedAtFinish = processed;
 
     const progress = Object.values(result.sweep.progress);
@@ -191,32 +178,33 @@ async function main(): Promise<Record<string, unknown>> {
       peakWithinBound: peakWaiting <= MAX_QUEUED,
     };
 
-    const rawRate = perSecond(N, rawMs);
-    const sweepWallRate = perSecond(result.sweep.queued, sweepMs);
-    const sweepOwnRate = perSecond(result.sweep.queued, stepMs);
-    const rows: [string, string, string][] = [
-      ['seed (one INSERT ... SELECT)', `${seconds(seedMs).toFixed(1)} s`, `${fmt(perSecond(N, seedMs))} rows/s`],
-      ['raw addBulk, no DB', `${seconds(rawMs).toFixed(1)} s`, `${fmt(rawRate)} jobs/s`],
-      ['sweep, wall (incl. sleeps)', `${seconds(sweepMs).toFixed(1)} s`, `${fmt(sweepWallRate)} queued/s`],
-      ['sweep, own (sum of step())', `${seconds(stepMs).toFixed(1)} s`, `${fmt(sweepOwnRate)} queued/s`],
-    ];
+    // The table and the JSON come from the same numbers.
+    const phases = {
+      seed: { label: 'seed (one INSERT ... SELECT)', ms: seedMs, count: N, unit: 'rows/s' },
+      rawAddBulk: { label: 'raw addBulk, no DB', ms: rawMs, count: N, unit: 'jobs/s' },
+      sweepWall: { label: 'sweep, wall (incl. sleeps)', ms: sweepMs, count: result.sweep.queued, unit: 'queued/s' },
+      sweepOwn: { label: 'sweep, own (sum of step())', ms: stepMs, count: result.sweep.queued, unit: 'queued/s' },
+    };
     console.log('');
-    for (const [label, time, rate] of rows) console.log(`${label.padEnd(30)}${time.padStart(10)}${rate.padStart(20)}`);
-    console.log('');
-    console.log(`sweep own rate / raw addBulk rate: ${(sweepOwnRate / rawRate).toFixed(2)}`);
+    for (const { label, ms, count, unit } of Object.values(phases)) {
+      const rate = `${fmt(perSecond(count, ms))} ${unit}`;
+      console.log(`${label.padEnd(30)}${`${seconds(ms).toFixed(1)} s`.padStart(10)}${rate.padStart(20)}`);
+    }
+    const ratio = perSecond(result.sweep.queued, stepMs) / perSecond(N, rawMs);
+    console.log(`\nsweep own rate / raw addBulk rate: ${ratio.toFixed(2)}`);
     console.log(`peak waiting refresh jobs: ${fmt(peakWaiting)} (REFRESH_MAX_QUEUED ${fmt(MAX_QUEUED)})`);
     console.log(
       `steps: ${fmt(steps)}; between steps the bench sleeps min(retryInMs, ${SLEEP_CAP_MS} ms) instead of retryInMs ` +
         `(${firstRetryInMs} ms here) so that the sweep, not the wait, is measured`,
     );
-    console.log(`jobs archived by ${I} instant workers (concurrency ${CONCURRENCY}) when the sweep finished: ${fmt(processedAtFinish)}`);
     console.log(
-      `time inside step(): ${Object.entries(spent)
-        .map(([name, ms]) => `${name} ${seconds(ms).toFixed(1)} s`)
-        .join(', ')}`,
+      `${I} instant workers (concurrency ${CONCURRENCY}), in this process so sharing its CPU and Redis with the sweep, ` +
+        `had archived ${fmt(processedAtFinish)} jobs when the sweep finished`,
     );
-    const failed = Object.entries(checks).filter(([, ok]) => !ok);
-    console.log(failed.length === 0 ? 'checks: all passed' : `checks FAILED: ${failed.map(([name]) => name).join(', ')}`);
+    const inside = Object.entries(spent).map(([name, ms]) => `${name} ${seconds(ms).toFixed(1)} s`);
+    console.log(`time inside step(): ${inside.join(', ')}`);
+    const failed = Object.entries(checks).flatMap(([name, ok]) => (ok ? [] : [name]));
+    console.log(failed.length === 0 ? 'checks: all passed' : `checks FAILED: ${failed.join(', ')}`);
     if (failed.length > 0) process.exitCode = 1;
 
     return {
@@ -224,22 +212,22 @@ async function main(): Promise<Record<string, unknown>> {
       instances: I,
       maxQueued: MAX_QUEUED,
       workerConcurrency: CONCURRENCY,
-      seed: { ms: Math.round(seedMs), rowsPerSecond: perSecond(N, seedMs) },
-      rawAddBulk: { ms: Math.round(rawMs), jobsPerSecond: rawRate },
+      phases: Object.fromEntries(
+        Object.entries(phases).map(([name, { ms, count }]) => [
+          name,
+          { ms: Math.round(ms), perSecond: perSecond(count, ms) },
+        ]),
+      ),
+      sweepOwnRateVsRaw: Number(ratio.toFixed(3)),
       sweep: {
-        wallMs: Math.round(sweepMs),
-        wallQueuedPerSecond: sweepWallRate,
-        ownMs: Math.round(stepMs),
-        ownQueuedPerSecond: sweepOwnRate,
-        ownRateVsRaw: Number((sweepOwnRate / rawRate).toFixed(3)),
+        queued: result.sweep.queued,
         steps,
         sleepCapMs: SLEEP_CAP_MS,
         firstRetryInMs,
         peakWaiting,
-        queued: result.sweep.queued,
         processedAtFinish,
-        msInsideStep: Object.fromEntries(Object.entries(spent).map(([name, ms]) => [name, Math.round(ms)])),
       },
+      msInsideStep: Object.fromEntries(Object.entries(spent).map(([name, ms]) => [name, Math.round(ms)])),
       checks,
     };
   } finally {
@@ -256,6 +244,6 @@ async function main(): Promise<Record<string, unknown>> {
 }
 
 const runStarted = performance.now();
-const report = await main();
-console.log(`total run time: ${seconds(performance.now() - runStarted).toFixed(1)} s`);
+const report = { ...(await main()), totalMs: Math.round(performance.now() - runStarted) };
+console.log(`total run time: ${seconds(report.totalMs).toFixed(1)} s`);
 if (args.json) await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -3,7 +3,8 @@ import { PrismaClient } from '../generated/prisma/client.js';
 
 /**
  * `?schema=` in DATABASE_URL is Prisma's convention for a non-public schema; node-postgres
- * does not understand it, so it is moved into the adapter's own option.
+ * does not understand it, so it is moved into the adapter's own option (for Prisma's
+ * queries) and the connection's search_path (for the few raw ones).
  */
 export function splitSchema(databaseUrl: string): { connectionString: string; schema: string } {
   const url = new URL(databaseUrl);
@@ -14,7 +15,8 @@ export function splitSchema(databaseUrl: string): { connectionString: string; sc
 
 export function createPrismaClient(databaseUrl: string): PrismaClient {
   const { connectionString, schema } = splitSchema(databaseUrl);
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString }, { schema }) });
+  const searchPath = `-c search_path="${schema.replaceAll('"', '""')}"`;
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString, options: searchPath }, { schema }) });
 }
 
 export type { PrismaClient };
