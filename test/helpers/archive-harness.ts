@@ -14,7 +14,7 @@ import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import type { LocalS3 } from '../../src/simulators/s3-server.js';
 import type { ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
 import { startArchiveWorker } from '../../src/start/archive-worker-runner.js';
-import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from './isolated-database.js';
+import { createIsolatedDatabase, uniqueName, type IsolatedDatabase, TEST_REDIS_URL } from './isolated-database.js';
 
 /**
  * The whole product wired as in production (real Postgres schema, Redis with its own
@@ -61,7 +61,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   const config = loadConfig(
     {
       DATABASE_URL: db.url,
-      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      REDIS_URL: TEST_REDIS_URL,
       QUEUE_PREFIX: uniqueName(label),
       ...stack.environment,
       JOB_ATTEMPTS: '3',

@@ -8,6 +8,9 @@ import pg from 'pg';
 /** The database the per-file schemas live in; set TEST_DATABASE_URL to use another. */
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
+/** The Redis tests use; every run keys its data under a uniqueName() prefix. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
 export function uniqueName(label: string): string {
   return `aa_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 }

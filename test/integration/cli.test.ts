@@ -8,7 +8,13 @@ import { startLocalStack, type LocalStack } from '../../src/simulators/local-sta
 import type { ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
 import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
 import { baseEnvironment, runCli, startCli } from '../helpers/cli-process.js';
-import { ADMIN_URL, createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
+import {
+  ADMIN_URL,
+  createIsolatedDatabase,
+  uniqueName,
+  type IsolatedDatabase,
+  TEST_REDIS_URL,
+} from '../helpers/isolated-database.js';
 
 /** The CLI as users run it: a separate process, configured only through its environment. */
 
@@ -28,7 +34,7 @@ beforeAll(async () => {
   env = {
     ...baseEnvironment(),
     DATABASE_URL: db.url,
-    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: uniqueName('cli'),
     ...stack.environment,
     JOB_BACKOFF_MS: '20',

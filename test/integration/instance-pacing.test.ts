@@ -7,7 +7,13 @@ import { createLogger } from '../../src/logger.js';
 import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import { startLocalStack, type LocalStack } from '../../src/simulators/local-stack.js';
 import { baseEnvironment, startCli, type CliProcess } from '../helpers/cli-process.js';
-import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
+import { waitFor } from '../helpers/wait-for.js';
+import {
+  createIsolatedDatabase,
+  type IsolatedDatabase,
+  TEST_REDIS_URL,
+  uniqueName,
+} from '../helpers/isolated-database.js';
 import { sql } from '../helpers/seed-contacts.js';
 
 /**
@@ -20,7 +26,6 @@ const A = { id: 'instance-a', token: 'token-a' };
 const B = { id: 'instance-b', token: 'token-b' };
 const RATE = 5;
 const BACKLOG = 100;
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let db: IsolatedDatabase;
 let stack: LocalStack;
 let container: Container;
@@ -34,7 +39,7 @@ beforeAll(async () => {
   env = {
     ...baseEnvironment(),
     DATABASE_URL: db.url,
-    REDIS_URL,
+    TEST_REDIS_URL,
     QUEUE_PREFIX: uniqueName('pacing'),
     ...stack.environment,
     REFRESH_CRON: 'off',
@@ -48,7 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.stop()));
   await container.close();
-  await deleteKeysWithPrefix(REDIS_URL, env.QUEUE_PREFIX!);
+  await deleteKeysWithPrefix(TEST_REDIS_URL, env.QUEUE_PREFIX!);
   await stack.close();
   await db.drop();
 });
@@ -69,14 +74,6 @@ async function archivedOf(instanceId: string): Promise<number> {
     [instanceId],
   );
   return row!.n;
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** The most calls seen in any `windowMs` window that starts at a call. */

@@ -3,12 +3,16 @@ import { archiveQueueName } from '../../src/jobs/archive-job.js';
 import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
 import { Queue } from 'bullmq';
 import { baseEnvironment, runCli } from '../helpers/cli-process.js';
-import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
+import {
+  createIsolatedDatabase,
+  type IsolatedDatabase,
+  TEST_REDIS_URL,
+  uniqueName,
+} from '../helpers/isolated-database.js';
 import { seedContacts, sql } from '../helpers/seed-contacts.js';
 
 /** `avatar-archiver refresh` and the sweep lines of `status`, as separate processes without a worker. */
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let db: IsolatedDatabase;
 let env: Record<string, string>;
 
@@ -18,7 +22,7 @@ beforeAll(async () => {
   env = {
     ...baseEnvironment(),
     DATABASE_URL: db.url,
-    REDIS_URL,
+    TEST_REDIS_URL,
     QUEUE_PREFIX: uniqueName('refresh_cli'),
     ZAPI_INSTANCES: 'north:tn,south:ts',
     REFRESH_MAX_QUEUED: '1000',
@@ -34,12 +38,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await deleteKeysWithPrefix(REDIS_URL, env.QUEUE_PREFIX!);
+  await deleteKeysWithPrefix(TEST_REDIS_URL, env.QUEUE_PREFIX!);
   await db.drop();
 });
 
 async function queued(instanceId: string): Promise<number> {
-  const queue = new Queue(archiveQueueName(instanceId), { connection: { url: REDIS_URL }, prefix: env.QUEUE_PREFIX });
+  const queue = new Queue(archiveQueueName(instanceId), {
+    connection: { url: TEST_REDIS_URL },
+    prefix: env.QUEUE_PREFIX,
+  });
   try {
     return (await queue.getJobCounts('prioritized')).prioritized ?? 0;
   } finally {
@@ -91,7 +98,7 @@ test('a sweep larger than REFRESH_MAX_QUEUED queues its share and hands the rest
   );
   expect(sweep).toMatchObject({ finished_at: null });
   expect(await queued('north')).toBe(400);
-  const run = new Queue('avatar-refresh', { connection: { url: REDIS_URL }, prefix: env.QUEUE_PREFIX });
+  const run = new Queue('avatar-refresh', { connection: { url: TEST_REDIS_URL }, prefix: env.QUEUE_PREFIX });
   try {
     expect(await run.getJobCounts('delayed', 'waiting')).toMatchObject({ delayed: 1 });
   } finally {

@@ -9,7 +9,14 @@ import type { ArchiveQueues } from '../../src/jobs/archive-queue.js';
 import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
 import { createLogger } from '../../src/logger.js';
 import { RefreshSweeper } from '../../src/refresh/refresh-sweeper.js';
-import { ADMIN_URL, createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
+import { waitFor } from '../helpers/wait-for.js';
+import {
+  ADMIN_URL,
+  createIsolatedDatabase,
+  type IsolatedDatabase,
+  TEST_REDIS_URL,
+  uniqueName,
+} from '../helpers/isolated-database.js';
 import { seedContacts, sql } from '../helpers/seed-contacts.js';
 
 /**
@@ -19,7 +26,6 @@ import { seedContacts, sql } from '../helpers/seed-contacts.js';
  * record which contacts they were handed, so the test sees every job.
  */
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MAX_QUEUED = 3000;
 let db: IsolatedDatabase;
 let container: Container;
@@ -34,7 +40,7 @@ beforeEach(async () => {
   prefix = uniqueName('sweep');
   const config = loadConfig({
     DATABASE_URL: db.url,
-    REDIS_URL,
+    TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     ZAPI_INSTANCES: 'alpha:ta,beta:tb',
     REFRESH_MAX_QUEUED: String(MAX_QUEUED),
@@ -47,7 +53,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await container.close();
-  await deleteKeysWithPrefix(REDIS_URL, prefix);
+  await deleteKeysWithPrefix(TEST_REDIS_URL, prefix);
 });
 
 afterAll(async () => {
@@ -56,7 +62,7 @@ afterAll(async () => {
 
 /** Consumes both instances' queues, counting how often each contact was handed over. */
 function startDrain(seen: Map<string, number>) {
-  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const pool = new pg.Pool({ connectionString: ADMIN_URL, options: `-c search_path="${db.schema}"`, max: 4 });
   const workers = ['alpha', 'beta'].map(
     (id) =>
@@ -118,7 +124,7 @@ test('a sweep over 20,000 due contacts queues each exactly once, never more than
     const sweeper = container.refreshSweeper();
     const sweep = await sweeper.start({ trigger: 'cli' });
     const finished = await runToEnd(sweeper, sweep.id, peaks);
-    await waitFor(async () => seen.size === 20_000);
+    await waitFor(async () => seen.size === 20_000, 60_000, 'every contact handed to a worker');
 
     expect(finished.finishedAt).not.toBeNull();
     expect(finished.queued).toBe(20_000);
@@ -159,7 +165,7 @@ test('a sweep killed between queuing a chunk and saving its cursor resumes witho
 
     // A new process picks the same sweep up from its saved cursor.
     const finished = await runToEnd(container.refreshSweeper(), sweep.id, []);
-    await waitFor(async () => seen.size === 5_000);
+    await waitFor(async () => seen.size === 5_000, 60_000, 'every contact handed to a worker');
     expect(finished.finishedAt).not.toBeNull();
     expect([...seen.values()].every((count) => count === 1)).toBe(true);
   } finally {
@@ -250,12 +256,4 @@ function sweeperDeps() {
     maxRequestsPerSecond: config.worker.maxRequestsPerSecond,
     maxAgeMs: config.refresh.maxAgeMs,
   };
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -4,7 +4,13 @@ import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
 import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import { startLocalStack, type LocalStack } from '../../src/simulators/local-stack.js';
 import { baseEnvironment, startCli, type CliProcess } from '../helpers/cli-process.js';
-import { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from '../helpers/isolated-database.js';
+import { waitFor } from '../helpers/wait-for.js';
+import {
+  createIsolatedDatabase,
+  type IsolatedDatabase,
+  TEST_REDIS_URL,
+  uniqueName,
+} from '../helpers/isolated-database.js';
 import { seedContacts, sql } from '../helpers/seed-contacts.js';
 
 /**
@@ -14,7 +20,6 @@ import { seedContacts, sql } from '../helpers/seed-contacts.js';
  */
 
 const INSTANCE = { id: 'cron-instance', token: 'cron-instance-token' };
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let db: IsolatedDatabase;
 let stack: LocalStack;
 let env: Record<string, string>;
@@ -27,7 +32,7 @@ beforeAll(async () => {
   env = {
     ...baseEnvironment(),
     DATABASE_URL: db.url,
-    REDIS_URL,
+    TEST_REDIS_URL,
     QUEUE_PREFIX: uniqueName('cron'),
     ...stack.environment,
     REFRESH_CRON: '*/2 * * * * *',
@@ -42,7 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.stop()));
-  await deleteKeysWithPrefix(REDIS_URL, env.QUEUE_PREFIX!);
+  await deleteKeysWithPrefix(TEST_REDIS_URL, env.QUEUE_PREFIX!);
   await stack.close();
   await db.drop();
 });
@@ -53,14 +58,6 @@ async function archivedCount(): Promise<number> {
     `SELECT count(*)::int AS n FROM contacts WHERE avatar_status = 'ARCHIVED'`,
   );
   return row!.n;
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 test('each tick runs exactly one sweep across two worker processes, and checks each due contact once', async () => {

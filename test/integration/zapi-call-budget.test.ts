@@ -1,17 +1,16 @@
 import { Redis } from 'ioredis';
 import { InstanceBusyError, ZapiCallBudget } from '../../src/jobs/zapi-call-budget.js';
 import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
-import { uniqueName } from '../helpers/isolated-database.js';
+import { TEST_REDIS_URL, uniqueName } from '../helpers/isolated-database.js';
 
 /** The per-instance call budget against real Redis (its clock decides the windows). */
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = uniqueName('budget');
-const redis = new Redis(REDIS_URL);
+const redis = new Redis(TEST_REDIS_URL);
 
 afterAll(async () => {
   redis.disconnect();
-  await deleteKeysWithPrefix(REDIS_URL, prefix);
+  await deleteKeysWithPrefix(TEST_REDIS_URL, prefix);
 });
 
 async function outcome(budget: ZapiCallBudget, instanceId: string): Promise<number> {
@@ -26,7 +25,7 @@ async function outcome(budget: ZapiCallBudget, instanceId: string): Promise<numb
 
 test('at most the per-second number of calls in any second, per instance, shared by every client', async () => {
   const first = new ZapiCallBudget(redis, prefix, 3, null);
-  const second = new ZapiCallBudget(new Redis(REDIS_URL), prefix, 3, null);
+  const second = new ZapiCallBudget(new Redis(TEST_REDIS_URL), prefix, 3, null);
   const results = [
     await outcome(first, 'a'),
     await outcome(second, 'a'),
