@@ -227,6 +227,16 @@ const envSchema = z.object({
   REFRESH_MAX_AGE: duration('7d'),
   REFRESH_MAX_QUEUED: positiveInt(10_000, 10_000_000),
 
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: positiveInt(8080, 65_535),
+  METRICS_PORT: optionalPositiveInt(65_535),
+  API_TOKEN: z.string().min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)').optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{24,128}$/, 'must be 24-128 letters, digits, - or _ (it is a URL path segment)')
+    .optional(),
+  WEBHOOK_MIN_AGE: duration('24h'),
+
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -243,6 +253,8 @@ export interface S3Settings {
 export interface ConfigNeeds {
   storage?: boolean;
   instances?: boolean;
+  /** `serve`: the HTTP API needs its bearer token. */
+  api?: boolean;
 }
 
 export interface Config {
@@ -289,6 +301,18 @@ export interface Config {
     /** Upper bound of refresh jobs waiting in Redis, over all instances. */
     maxQueued: number;
   };
+  http: {
+    host: string;
+    port: number;
+    /** `worker` without `serve` exposes /healthz and /metrics here when set. */
+    metricsPort: number | null;
+    /** Bearer token of every /v1 route but the webhook; null only for commands that serve nothing. */
+    apiToken: string | null;
+    /** Path secret of the Z-API webhook; null = no webhook route. */
+    webhookSecret: string | null;
+    /** A known contact seen in a webhook is re-checked only when last checked longer ago than this. */
+    webhookMinAgeMs: number;
+  };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -313,6 +337,9 @@ function missingForNeeds(env: Record<string, string>, needs: ConfigNeeds): strin
     problems.push('ZAPI_INSTANCE_ID/ZAPI_INSTANCE_TOKEN or ZAPI_INSTANCES: is required (at least one Z-API instance)');
   }
   if (needs.storage && !env.S3_BUCKET) problems.push('S3_BUCKET: is required');
+  if (needs.api && !env.API_TOKEN) {
+    problems.push('API_TOKEN: is required by serve (every /v1 route needs it; e.g. openssl rand -hex 24)');
+  }
   return problems;
 }
 
@@ -397,6 +424,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       minAgeMs: e.REFRESH_MIN_AGE,
       maxAgeMs: e.REFRESH_MAX_AGE,
       maxQueued: e.REFRESH_MAX_QUEUED,
+    },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      metricsPort: e.METRICS_PORT,
+      apiToken: e.API_TOKEN ?? null,
+      webhookSecret: e.WEBHOOK_SECRET ?? null,
+      webhookMinAgeMs: e.WEBHOOK_MIN_AGE,
     },
     logLevel: e.LOG_LEVEL,
   });
