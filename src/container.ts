@@ -13,6 +13,7 @@ import type { Logger } from './logger.js';
 import { ArchiveContactService, type ArchiveDependencies } from './pipeline/archive-contact.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
 import { createZapiClient } from './zapi/zapi-client.js';
+import { createZapiContacts, type ZapiContactsSource } from './zapi/zapi-contacts.js';
 
 /**
  * Builds every adapter from the config, once, and closes them in reverse order. Entry
@@ -65,6 +66,11 @@ export class Container {
       this.config.worker.maxRequestsPerDay,
     );
     return this.budgetInstance;
+  }
+
+  /** Z-API's paged contact list (`avatar-archiver import`); callers pace it with zapiCallBudget(). */
+  zapiContacts(): ZapiContactsSource {
+    return createZapiContacts(this.config.zapi);
   }
 
   refreshSweeper(): RefreshSweeper {

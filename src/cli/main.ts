@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config.js';
 import { isArchiveError } from '../errors.js';
 import { enqueueCommand } from './commands/enqueue.js';
+import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
 import { refreshCommand } from './commands/refresh.js';
 import { statusCommand } from './commands/status.js';
@@ -38,6 +39,12 @@ function buildProgram(): Command {
     .option('-a, --all', 'every contact, whether due or not')
     .option('-n, --dry-run', 'count what would be queued, per instance, and queue nothing')
     .action(refreshCommand);
+
+  program
+    .command('import')
+    .description("read the instance's WhatsApp contact list from Z-API, create every contact and queue its picture")
+    .option('-i, --instance <id>', 'only this Z-API instance (default: every configured one, one after the other)')
+    .action(importCommand);
 
   program
     .command('status')

@@ -4,10 +4,11 @@ import type { ZapiInstance } from '../config.js';
 import { redactZapiUrl } from '../zapi/redact.js';
 
 /**
- * An in-process stand-in for Z-API's `GET /profile-picture`, on 127.0.0.1, for tests and
- * the demo. It reproduces the documented answers and the ones seen in the field: errors
- * with HTTP 200, a bare 500 for an unknown instance, `null not allowed` without a
- * Client-Token. Each phone plays a list of behaviours in order, then repeats the last.
+ * An in-process stand-in for Z-API's `GET /profile-picture` and `GET /contacts`, on
+ * 127.0.0.1, for tests and the demo. It reproduces the documented answers and the ones
+ * seen in the field: errors with HTTP 200, a bare 500 for an unknown instance, `null not
+ * allowed` without a Client-Token. Each phone (and each instance's contact list) plays a
+ * list of behaviours in order, then repeats the last.
  */
 
 export type ZapiBehaviour =
@@ -23,6 +24,19 @@ export type ZapiBehaviour =
   | { type: 'garbage' }
   /** Never answers; for timeout tests (close() drops the connection). */
   | { type: 'hang' };
+
+/** An entry of `GET /contacts`, as Z-API documents it; tests may leave out any field. */
+export interface ZapiContactListEntry {
+  phone: string | null;
+  name?: string | null;
+  short?: string | null;
+  vname?: string | null;
+  notify?: string | null;
+}
+
+/** How `GET /contacts` answers: the requested page of the list, or one of the failures above. */
+export type ZapiContactsBehaviour =
+  { type: 'page' } | Extract<ZapiBehaviour, { type: 'status' | 'error200' | 'garbage' | 'hang' }>;
 
 export interface RecordedZapiRequest {
   method: string;
@@ -51,6 +65,13 @@ export interface ZapiSimulator {
   requests: RecordedZapiRequest[];
   /** Replaces the phone's behaviours; they are played in order, then the last one repeats. */
   setContact(phone: string, behaviour: ZapiBehaviour | ZapiBehaviour[]): void;
+  /**
+   * The instance's contact list, served by `GET /contacts?page=N&pageSize=P` as Z-API does:
+   * a bare array per page (1-based), no total; past the end, an empty array.
+   */
+  setContactList(instanceId: string, entries: ZapiContactListEntry[]): void;
+  /** How the instance's `/contacts` requests are answered, in order, then the last repeats (default: the page). */
+  setContactsBehaviour(instanceId: string, behaviour: ZapiContactsBehaviour | ZapiContactsBehaviour[]): void;
   close(): Promise<void>;
 }
 
@@ -58,6 +79,8 @@ const ROUTE = /^\/instances\/([^/]+)\/token\/([^/]+)\/([^/]+)$/;
 const PHONE = /^\d{10,15}$/;
 const NOT_FOUND = { error: 'NOT_FOUND', message: 'Unable to find matching target resource method' };
 const DEFAULT_BEHAVIOUR: ZapiBehaviour = { type: 'none', shape: 'null' };
+const PAGE_BEHAVIOUR: ZapiContactsBehaviour = { type: 'page' };
+const POSITIVE_INT = /^[1-9]\d{0,8}$/;
 
 const NONE_BODIES = {
   null: { link: null },
@@ -71,12 +94,33 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
   const notFoundStatus = options.notFoundStatus ?? 200;
   const clientTokenErrorStatus = options.clientTokenErrorStatus ?? 400;
   const contacts = new Map<string, ZapiBehaviour[]>();
+  const contactLists = new Map<string, ZapiContactListEntry[]>();
+  const contactsBehaviours = new Map<string, ZapiContactsBehaviour[]>();
   const requests: RecordedZapiRequest[] = [];
 
   function nextBehaviour(phone: string): ZapiBehaviour {
     const queue = contacts.get(phone);
     if (!queue || queue.length === 0) return DEFAULT_BEHAVIOUR;
     return queue.length > 1 ? queue.shift()! : queue[0]!;
+  }
+
+  function nextContactsBehaviour(instanceId: string): ZapiContactsBehaviour {
+    const queue = contactsBehaviours.get(instanceId);
+    if (!queue || queue.length === 0) return PAGE_BEHAVIOUR;
+    return queue.length > 1 ? queue.shift()! : queue[0]!;
+  }
+
+  function serveContacts(req: IncomingMessage, res: ServerResponse, instanceId: string, url: URL): void {
+    if (req.method !== 'GET') return send(res, 405, '');
+    const page = url.searchParams.get('page');
+    const pageSize = url.searchParams.get('pageSize');
+    if (page === null || pageSize === null || !POSITIVE_INT.test(page) || !POSITIVE_INT.test(pageSize)) {
+      return sendJson(res, 400, { error: 'page and pageSize must be positive integers' });
+    }
+    const behaviour = nextContactsBehaviour(instanceId);
+    if (behaviour.type !== 'page') return play(res, behaviour);
+    const start = (Number(page) - 1) * Number(pageSize);
+    sendJson(res, 200, (contactLists.get(instanceId) ?? []).slice(start, start + Number(pageSize)));
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -103,6 +147,7 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
         return sendJson(res, clientTokenErrorStatus, { error: 'your client-token is not configured' });
       }
     }
+    if (route.method === 'contacts') return serveContacts(req, res, instance.id, url);
     if (route.method !== 'profile-picture') return sendJson(res, notFoundStatus, NOT_FOUND);
     if (req.method !== 'GET') return send(res, 405, '');
     if (phone === null || !PHONE.test(phone)) return sendJson(res, 400, { error: 'Invalid phone' });
@@ -121,6 +166,15 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
     requests,
     setContact(phone, behaviour) {
       contacts.set(phone, Array.isArray(behaviour) ? [...behaviour] : [behaviour]);
+    },
+    setContactList(instanceId, entries) {
+      contactLists.set(
+        instanceId,
+        entries.map((entry) => ({ ...entry })),
+      );
+    },
+    setContactsBehaviour(instanceId, behaviour) {
+      contactsBehaviours.set(instanceId, Array.isArray(behaviour) ? [...behaviour] : [behaviour]);
     },
     close() {
       server.closeAllConnections();
