@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { ContactsRepository } from './db/contacts-repository.js';
+import { NewContactListener } from './db/new-contact-listener.js';
 import { createPrismaClient, type PrismaClient } from './db/prisma-client.js';
 import { createImageDownloader } from './download/image-downloader.js';
 import { createImageProcessor } from './image/image-processor.js';
@@ -30,6 +31,7 @@ export class Container {
   private archiveQueuesInstance: ArchiveQueues | undefined;
   private refreshQueueInstance: RefreshQueue | undefined;
   private budgetInstance: ZapiCallBudget | undefined;
+  private newContactListenerInstance: NewContactListener | undefined;
 
   constructor(
     readonly config: Config,
@@ -85,6 +87,23 @@ export class Container {
       maxRequestsPerSecond: config.worker.maxRequestsPerSecond,
       maxAgeMs: config.refresh.maxAgeMs,
     });
+  }
+
+  /** The database hook's listener (not started); stopped before the queues it feeds are closed. */
+  newContactListener(): NewContactListener {
+    if (!this.newContactListenerInstance) {
+      const listener = new NewContactListener({
+        databaseUrl: this.config.databaseUrl,
+        instanceIds: this.config.zapi.instances.map((instance) => instance.id),
+        contacts: this.contacts,
+        queues: this.archiveQueues(),
+        logger: this.logger,
+        maxAgeMs: this.config.refresh.maxAgeMs,
+      });
+      this.closers.push(() => listener.stop());
+      this.newContactListenerInstance = listener;
+    }
+    return this.newContactListenerInstance;
   }
 
   /** `overrides` exist for fault-injection tests; production wiring passes none. */

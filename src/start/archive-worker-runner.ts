@@ -71,6 +71,9 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   const workers = [...archiveWorkers.values(), refreshWorker];
   for (const worker of workers) void worker.run();
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+  // The database hook: contacts inserted by any app are queued at once.
+  const newContacts = container.newContactListener();
+  await newContacts.start();
 
   await refreshQueue.schedule(config.refresh.cron, config.refresh.timezone);
   // A sweep whose run job was lost (Redis flushed, or every attempt failed) carries on from its cursor.
@@ -88,6 +91,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     'archive worker started',
   );
   const closeWorkers = async () => {
+    await newContacts.stop();
     await Promise.all(workers.map((worker) => worker.close()));
   };
   return {
