@@ -11,7 +11,11 @@ import { RefreshQueue } from './jobs/refresh-queue.js';
 import { pacedCalls, ZapiCallBudget } from './jobs/zapi-call-budget.js';
 import { RefreshSweeper } from './refresh/refresh-sweeper.js';
 import type { Logger } from './logger.js';
+import { countedDownloader, countedSource, timedProcessor } from './metrics/instrumented.js';
+import { Metrics } from './metrics/metrics.js';
 import { ArchiveContactService, type ArchiveDependencies } from './pipeline/archive-contact.js';
+import { ContactIntake } from './hooks/contact-intake.js';
+import { WebhookReceiver } from './hooks/webhook-receiver.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
 import { createZapiClient } from './zapi/zapi-client.js';
 import { createZapiContacts, type ZapiContactsSource } from './zapi/zapi-contacts.js';
@@ -32,6 +36,8 @@ export class Container {
   private refreshQueueInstance: RefreshQueue | undefined;
   private budgetInstance: ZapiCallBudget | undefined;
   private newContactListenerInstance: NewContactListener | undefined;
+  private objectStoreInstance: S3ObjectStore | undefined;
+  private metricsInstance: Metrics | undefined;
 
   constructor(
     readonly config: Config,
@@ -109,29 +115,92 @@ export class Container {
   /** `overrides` exist for fault-injection tests; production wiring passes none. */
   archiveService(overrides: Partial<ArchiveDependencies> = {}): ArchiveContactService {
     const { config } = this;
-    if (!config.s3) throw new Error('archiveService() needs S3 settings: load the config with { storage: true }');
-    const store = new S3ObjectStore(config.s3);
+    const store = this.objectStore();
     const downloader = createImageDownloader(config.download);
-    this.closers.push(
-      () => store.close(),
-      () => downloader.close(),
-    );
+    this.closers.push(() => downloader.close());
+    const metrics = this.metrics();
     return new ArchiveContactService({
       instances: new Map(config.zapi.instances.map((instance) => [instance.id, instance])),
-      source: pacedCalls(createZapiClient(config.zapi), this.zapiCallBudget()),
-      downloader,
-      processor: createImageProcessor(config.image),
+      // Pacing outside counting: a call held back by the pace is not a call.
+      source: pacedCalls(countedSource(createZapiClient(config.zapi), metrics), this.zapiCallBudget()),
+      downloader: countedDownloader(downloader, metrics),
+      processor: timedProcessor(createImageProcessor(config.image), metrics),
       store,
       contacts: this.contacts,
       settings: {
         sizes: config.image.sizes,
         contentType: config.image.format === 'webp' ? 'image/webp' : 'image/jpeg',
-        keyPrefix: config.s3.keyPrefix,
+        keyPrefix: config.s3!.keyPrefix,
         noPictureConfirmations: config.worker.noPictureConfirmations,
         refresh: { minAgeMs: config.refresh.minAgeMs, maxAgeMs: config.refresh.maxAgeMs },
       },
       ...overrides,
     });
+  }
+
+  objectStore(): S3ObjectStore {
+    if (!this.config.s3) throw new Error('the object store needs S3 settings: load the config with { storage: true }');
+    if (!this.objectStoreInstance) {
+      const store = new S3ObjectStore(this.config.s3);
+      this.closers.push(() => store.close());
+      this.objectStoreInstance = store;
+    }
+    return this.objectStoreInstance;
+  }
+
+  contactIntake(): ContactIntake {
+    return new ContactIntake(this.contacts, this.archiveQueues());
+  }
+
+  webhookReceiver(): WebhookReceiver {
+    return new WebhookReceiver({
+      contacts: this.contacts,
+      queues: this.archiveQueues(),
+      redis: this.producer(),
+      prefix: this.config.queuePrefix,
+      minAgeMs: this.config.http.webhookMinAgeMs,
+      logger: this.logger,
+      metrics: this.metrics(),
+    });
+  }
+
+  /** Reachability of what the service depends on, for /readyz: each check bounded in time. */
+  async readiness(timeoutMs = 2_000): Promise<Record<'postgres' | 'redis' | 'bucket', string | null>> {
+    const check = async (probe: () => Promise<unknown>): Promise<string | null> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([probe(), timeout]);
+        return null;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const [postgres, redis, bucket] = await Promise.all([
+      check(() => this.prisma.$queryRaw`SELECT 1`),
+      check(() => this.producer().ping()),
+      check(() => this.objectStore().ping()),
+    ]);
+    return { postgres, redis, bucket };
+  }
+
+  /** One registry per container; /metrics of `serve` and of `worker` read it. */
+  metrics(): Metrics {
+    if (!this.metricsInstance) {
+      const metrics = new Metrics();
+      const queues = this.archiveQueues();
+      metrics.watch({
+        queueCounts: () => queues.countsByInstance(),
+        contactsByStatus: () => this.contacts.countByStatus(),
+        oldestDue: () => this.contacts.oldestDue(),
+      });
+      this.metricsInstance = metrics;
+    }
+    return this.metricsInstance;
   }
 
   /** Workers block on Redis and must never give up on a command (BullMQ's requirement). */

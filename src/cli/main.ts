@@ -5,6 +5,7 @@ import { enqueueCommand } from './commands/enqueue.js';
 import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
 import { refreshCommand } from './commands/refresh.js';
+import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 import { UsageError } from './cli-context.js';
@@ -23,6 +24,12 @@ function buildProgram(): Command {
     .action(migrateCommand);
 
   program.command('worker').description('run the archive worker until SIGTERM/SIGINT').action(workerCommand);
+
+  program
+    .command('serve')
+    .description('run the HTTP service (API, Z-API webhook, health, metrics, /docs) until SIGTERM/SIGINT')
+    .option('-w, --worker', 'also run the worker in this process')
+    .action(serveCommand);
 
   program
     .command('enqueue')

@@ -82,6 +82,61 @@ export class ContactsRepository {
   }
 
   /**
+   * One round trip for a batch of webhook contacts: creates those that are new and says,
+   * for each given pair in order, whether it was and when it was last checked. The joins
+   * run on the statement's snapshot, so they see only rows that existed before it.
+   */
+  async createOrRead(
+    pairs: { instanceId: string; phone: string }[],
+  ): Promise<{ created: boolean; lastCheckedAt: Date | null; nextCheckAt: Date | null }[]> {
+    const rows = await this.prisma.$queryRaw<
+      { ordinality: bigint; created: boolean; last_checked_at: Date | null; next_check_at: Date | null }[]
+    >`
+      WITH input AS (
+        SELECT * FROM unnest(${pairs.map((pair) => pair.instanceId)}::text[], ${pairs.map((pair) => pair.phone)}::text[])
+          WITH ORDINALITY AS given (instance_id, phone, ordinality)
+      ), inserted AS (
+        INSERT INTO contacts (instance_id, phone, updated_at)
+        SELECT DISTINCT instance_id, phone, now() FROM input
+        ON CONFLICT (instance_id, phone) DO NOTHING
+        RETURNING instance_id, phone
+      )
+      SELECT input.ordinality, inserted.phone IS NOT NULL AS created, existing.last_checked_at, existing.next_check_at
+      FROM input
+      LEFT JOIN inserted ON inserted.instance_id = input.instance_id AND inserted.phone = input.phone
+      LEFT JOIN contacts AS existing ON existing.instance_id = input.instance_id AND existing.phone = input.phone
+      ORDER BY input.ordinality`;
+    return rows.map((row) => ({
+      created: row.created,
+      lastCheckedAt: row.last_checked_at,
+      nextCheckAt: row.next_check_at,
+    }));
+  }
+
+  /** next_check_at of the contact that has been due longest, or null when none is due. */
+  async oldestDue(): Promise<Date | null> {
+    const oldest = await this.prisma.contact.findFirst({
+      where: { nextCheckAt: { lte: new Date() } },
+      orderBy: { nextCheckAt: 'asc' },
+      select: { nextCheckAt: true },
+    });
+    return oldest?.nextCheckAt ?? null;
+  }
+
+  /** The contact with the renditions of its current picture, for the HTTP API and the Node client. */
+  async findContactWithRenditions(instanceId: string, phone: string) {
+    const contact = await this.prisma.contact.findUnique({ where: { instanceId_phone: { instanceId, phone } } });
+    if (!contact) return null;
+    const version = contact.avatarSha256
+      ? await this.prisma.avatarVersion.findUnique({
+          where: { contactId_sha256: { contactId: contact.id, sha256: contact.avatarSha256 } },
+          include: { renditions: { orderBy: { size: 'desc' } } },
+        })
+      : null;
+    return { contact, version };
+  }
+
+  /**
    * The newest version of this exact picture whose renditions match what the current
    * settings would produce, so a picture seen before (shared default pictures, a contact
    * switching back) is recorded without decoding or uploading anything.

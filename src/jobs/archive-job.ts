@@ -26,6 +26,14 @@ export type JobUrgency = keyof typeof JobPriority;
 export const archiveJobPayload = z.object({
   instanceId: z.string().min(1).max(128),
   phone: z.string().regex(/^\d{10,15}$/),
+  /**
+   * A fresh picture link that came with a webhook (`senderPhoto`/`photo`): tried first, under
+   * the downloader's usual rules, instead of asking Z-API. Short-lived and never logged whole.
+   */
+  link: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .optional(),
 });
 export type ArchiveJobPayload = z.infer<typeof archiveJobPayload>;
 

@@ -59,39 +59,54 @@ export class ArchiveQueues {
     return queue;
   }
 
-  /**
-   * Returns how many jobs were added; contacts that already have a job are not added again.
-   * A contact whose job waits at refresh priority is moved ahead when it is wanted `now`
-   * (a new-contact hook or an on-demand refresh must not wait behind a sweep).
-   */
+  /** Returns how many jobs were added; contacts that already have a job are not added again. */
   async enqueue(payloads: ArchiveJobPayload[], urgency: JobUrgency = 'now'): Promise<number> {
-    const unique = [...new Map(payloads.map((payload) => [archiveJobId(payload), payload])).values()];
-    const byInstance = new Map<string, ArchiveJobPayload[]>();
-    for (const payload of unique) {
-      const group = byInstance.get(payload.instanceId);
-      if (group) group.push(payload);
-      else byInstance.set(payload.instanceId, [payload]);
+    return (await this.enqueueEach(payloads, urgency)).filter(Boolean).length;
+  }
+
+  /**
+   * One answer per payload, in order: true when its job was added, false when the contact
+   * already had one (or came earlier in the same call). A contact whose job waits at refresh
+   * priority is moved ahead when it is wanted `now` (a new-contact hook or an on-demand
+   * refresh must not wait behind a sweep).
+   */
+  async enqueueEach(payloads: ArchiveJobPayload[], urgency: JobUrgency = 'now'): Promise<boolean[]> {
+    const added = new Array<boolean>(payloads.length).fill(false);
+    const firstIndex = new Map<string, number>();
+    payloads.forEach((payload, index) => {
+      const id = archiveJobId(payload);
+      if (!firstIndex.has(id)) firstIndex.set(id, index);
+    });
+    const byInstance = new Map<string, number[]>();
+    for (const index of firstIndex.values()) {
+      const instanceId = payloads[index]!.instanceId;
+      const group = byInstance.get(instanceId);
+      if (group) group.push(index);
+      else byInstance.set(instanceId, [index]);
     }
-    let added = 0;
-    for (const [instanceId, group] of byInstance) {
+    for (const [instanceId, indexes] of byInstance) {
       const queue = this.queue(instanceId);
-      for (let start = 0; start < group.length; start += 1000) {
-        const batch = group.slice(start, start + 1000);
-        const existing = await this.existing(queue, batch);
-        const fresh = batch.filter((_, index) => !existing[index]);
+      for (let start = 0; start < indexes.length; start += 1000) {
+        const batch = indexes.slice(start, start + 1000);
+        const existing = await this.existing(
+          queue,
+          batch.map((index) => payloads[index]!),
+        );
+        const fresh = batch.filter((_, position) => !existing[position]);
         await queue.addBulk(
-          fresh.map((payload) => ({
+          fresh.map((index) => ({
             name: ARCHIVE_JOB,
-            data: payload,
-            opts: { jobId: archiveJobId(payload), priority: JobPriority[urgency] },
+            data: payloads[index]!,
+            opts: { jobId: archiveJobId(payloads[index]!), priority: JobPriority[urgency] },
           })),
         );
-        added += fresh.length;
-        if (urgency === 'now')
+        for (const index of fresh) added[index] = true;
+        if (urgency === 'now') {
           await this.promote(
             queue,
-            batch.filter((_, index) => existing[index]),
+            batch.filter((_, position) => existing[position]).map((index) => payloads[index]!),
           );
+        }
       }
     }
     return added;

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { ArchiveContactService, ArchiveOutcome } from '../pipeline/archive-contact.js';
 import { archiveBackoff } from './backoff.js';
 import { archiveJobPayload, archiveQueueName, type ArchiveJobPayload } from './archive-job.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { InstanceBusyError, type ZapiCallBudget } from './zapi-call-budget.js';
 
 export interface ArchiveWorkerOptions {
@@ -21,6 +22,7 @@ export interface ArchiveWorkerOptions {
   /** Shared by every instance's worker in the process: WORKER_CONCURRENCY jobs at once in all. */
   slots: LimitFunction;
   budget: ZapiCallBudget;
+  metrics: Metrics;
 }
 
 /** A refresh job skipped because its instance has spent the day's Z-API budget. */
@@ -61,12 +63,14 @@ export function createArchiveWorker(
       const until = options.budget.nextDay();
       await service.deferCheck(request, until);
       log.info({ outcome: 'deferred', until: until.toISOString() }, 'daily Z-API budget spent: check deferred');
+      options.metrics.jobs.inc({ outcome: 'deferred', error_code: '' });
       return { outcome: 'deferred', until: until.toISOString() };
     }
 
     try {
       const outcome = await options.slots(() => service.archive(request));
       log.info({ ...outcome, refresh, durationMs: elapsedMs() }, 'contact checked');
+      options.metrics.jobs.inc({ outcome: outcome.outcome, error_code: '' });
       return outcome;
     } catch (error) {
       if (error instanceof InstanceBusyError) {
@@ -78,6 +82,7 @@ export function createArchiveWorker(
       if (isArchiveError(error, ErrorCode.ZapiRateLimited)) {
         const pauseMs = error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS;
         log.warn({ outcome: 'rate_limited', error: message, pauseMs }, 'Z-API rate limit: instance paused');
+        options.metrics.jobs.inc({ outcome: 'rate_limited', error_code: error.code });
         await service.recordFailure(request, message, false);
         await options.queue.rateLimit(pauseMs);
         throw Worker.RateLimitError();
@@ -88,6 +93,7 @@ export function createArchiveWorker(
         { outcome: 'failed', error: message, permanent, final, durationMs: elapsedMs() },
         'archive attempt failed',
       );
+      options.metrics.jobs.inc({ outcome: 'failed', error_code: isArchiveError(error) ? error.code : 'INTERNAL' });
       await service.recordFailure(request, message, final);
       if (permanent) throw new UnrecoverableError(message);
       throw error;

@@ -41,9 +41,16 @@ export interface ArchiveDependencies {
 
 export type ArchiveOutcome =
   /** A picture not seen before for this contact: stored and recorded. */
-  | { outcome: 'archived'; avatarUrl: string; uploaded: number; reusedObjects: boolean; refreshedLink: boolean }
+  | {
+      outcome: 'archived';
+      avatarUrl: string;
+      uploaded: number;
+      reusedObjects: boolean;
+      refreshedLink: boolean;
+      fromGivenLink: boolean;
+    }
   /** Same bytes as the archived picture: nothing decoded, uploaded or added. */
-  | { outcome: 'unchanged'; avatarUrl: string | null }
+  | { outcome: 'unchanged'; avatarUrl: string | null; fromGivenLink: boolean }
   | { outcome: 'no_picture' }
   /** Z-API said "no picture" but the archived one is kept until confirmed. */
   | { outcome: 'no_picture_unconfirmed' }
@@ -53,6 +60,8 @@ export interface ArchiveRequest {
   instanceId: string;
   /** Normalised digits. */
   phone: string;
+  /** A fresh picture link from a webhook, tried before asking Z-API. */
+  link?: string | undefined;
 }
 
 /**
@@ -73,7 +82,7 @@ export class ArchiveContactService {
     const instance = this.instance(request.instanceId);
     const contact = await deps.contacts.ensureContact(instance.id, request.phone);
 
-    const fetched = await fetchPicture(deps.source, deps.downloader, instance, request.phone);
+    const fetched = await fetchPicture(deps.source, deps.downloader, instance, request.phone, request.link);
     const checkedAt = this.now();
 
     if (fetched.kind === 'none') {
@@ -96,7 +105,7 @@ export class ArchiveContactService {
         checkedAt,
         this.nextCheck(checkedAt, contact.consecutiveUnchanged + 1),
       );
-      return { outcome: 'unchanged', avatarUrl: updated.avatarUrl };
+      return { outcome: 'unchanged', avatarUrl: updated.avatarUrl, fromGivenLink: fetched.fromGivenLink };
     }
 
     const { sizes, contentType, keyPrefix } = deps.settings;
@@ -130,6 +139,7 @@ export class ArchiveContactService {
       uploaded,
       reusedObjects: reusable !== null,
       refreshedLink: fetched.refreshedLink,
+      fromGivenLink: fetched.fromGivenLink,
     };
   }
 

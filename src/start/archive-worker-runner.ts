@@ -51,6 +51,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
       queue: queues.queue(instanceId),
       slots,
       budget: container.zapiCallBudget(),
+      metrics: container.metrics(),
     });
     worker.on('error', (error) => logger.error({ error: error.message, instance: instanceId }, 'worker error'));
     archiveWorkers.set(instanceId, worker);

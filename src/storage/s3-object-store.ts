@@ -1,4 +1,10 @@
-import { HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ArchiveError, ErrorCode } from '../errors.js';
 import type { ObjectStore } from '../pipeline/ports.js';
@@ -51,6 +57,15 @@ export class S3ObjectStore implements ObjectStore {
       return 'uploaded';
     } catch (error) {
       throw toStorageError(error, `storing ${key} in bucket ${this.options.bucket}`);
+    }
+  }
+
+  /** The bucket exists and these credentials may use it (for readiness checks). */
+  async ping(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
+    } catch (error) {
+      throw toStorageError(error, `reaching bucket ${this.options.bucket}`);
     }
   }
 

@@ -32,6 +32,8 @@ export type JobResult =
 
 export interface Harness {
   config: Config;
+  /** The environment the config was loaded from, for a second container in a test. */
+  env: Record<string, string>;
   container: Container;
   zapi: ZapiSimulator;
   cdn: CdnSimulator;
@@ -48,6 +50,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   env?: Record<string, string>;
+  /** Where log lines go (e.g. a collector for secret scans); LOG_LEVEL in `env` decides how many. */
+  logDestination?: { write(line: string): void };
   wrapContacts?: (real: ArchiveDependencies['contacts']) => ArchiveDependencies['contacts'];
 }
 
@@ -58,23 +62,21 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   const { s3, zapi, cdn } = stack;
   s3.useCredentialsInThisProcess();
 
-  const config = loadConfig(
-    {
-      DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: uniqueName(label),
-      ...stack.environment,
-      JOB_ATTEMPTS: '3',
-      JOB_BACKOFF_MS: '20',
-      ZAPI_MAX_REQUESTS_PER_SECOND: '1000',
-      WORKER_CONCURRENCY: '4',
-      REFRESH_CRON: 'off',
-      LOG_LEVEL: 'silent',
-      ...options.env,
-    },
-    { storage: true, instances: true },
-  );
-  const logger = createLogger(config.logLevel);
+  const env: Record<string, string> = {
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: uniqueName(label),
+    ...stack.environment,
+    JOB_ATTEMPTS: '3',
+    JOB_BACKOFF_MS: '20',
+    ZAPI_MAX_REQUESTS_PER_SECOND: '1000',
+    WORKER_CONCURRENCY: '4',
+    REFRESH_CRON: 'off',
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  };
+  const config = loadConfig(env, { storage: true, instances: true });
+  const logger = createLogger(config.logLevel, options.logDestination);
   const container = new Container(config, logger);
   const service = container.archiveService(
     options.wrapContacts ? { contacts: options.wrapContacts(container.contacts) } : {},
@@ -94,6 +96,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
 
   return {
     config,
+    env,
     container,
     zapi,
     cdn,

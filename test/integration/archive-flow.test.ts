@@ -66,7 +66,10 @@ test('an unchanged picture adds no version and uploads nothing', async () => {
   await h.showPicture('5511900000002', '1002', 'bob');
   const result = await h.archive('5511900000002');
 
-  expect(result).toEqual({ state: 'completed', outcome: { outcome: 'unchanged', avatarUrl: before.avatarUrl } });
+  expect(result).toEqual({
+    state: 'completed',
+    outcome: { outcome: 'unchanged', avatarUrl: before.avatarUrl, fromGivenLink: false },
+  });
   const after = await contact('5511900000002');
   expect(after.versions).toHaveLength(1);
   expect(after.avatarUpdatedAt).toEqual(before.avatarUpdatedAt);

@@ -70,14 +70,14 @@ test('the worker refuses to start on a database that is not migrated', async () 
   const result = await run(['worker']);
   expect(result.code).toBe(1);
   expect(result.stderr).toMatch(
-    /missing 2 migration\(s\) \(\d+_init, \d+_refresh_schedule\): run `avatar-archiver migrate` first/,
+    /missing 3 migration\(s\) \(\d+_init, \d+_refresh_schedule, \d+_new_contact_notify\): run `avatar-archiver migrate` first/,
   );
 });
 
 test('migrate applies the migrations once and is safe to run again', async () => {
   const first = await run(['migrate']);
   expect(first).toMatchObject({ code: 0 });
-  expect(first.stdout).toMatch(/applied 2 migration\(s\): \d+_init, \d+_refresh_schedule/);
+  expect(first.stdout).toMatch(/applied 3 migration\(s\): \d+_init, \d+_refresh_schedule, \d+_new_contact_notify/);
   const second = await run(['migrate'], {
     S3_BUCKET: undefined,
     ZAPI_INSTANCE_ID: undefined,

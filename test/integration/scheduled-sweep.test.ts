@@ -69,13 +69,13 @@ test('each tick runs exactly one sweep across two worker processes, and checks e
   workers.push(startCli(['worker'], env), startCli(['worker'], env));
   await waitFor(async () => (await archivedCount()) === 40, 40_000);
 
-  // An app adds contacts the plain-SQL way between ticks: a later tick picks them up.
+  // An app adds contacts the plain-SQL way between ticks: the database hook queues them at once
+  // (a tick may get to some of them first; either way each is checked once, as asserted below).
   const late = phones.slice(40);
   await sql(db, `INSERT INTO contacts (instance_id, phone) SELECT $1, unnest($2::text[])`, [INSTANCE.id, late]);
   await waitFor(async () => (await archivedCount()) === 50, 20_000);
-  // Let at least one more tick find nothing due.
-  const sweepsSoFar = (await sql(db, 'SELECT id FROM refresh_sweeps')).length;
-  await waitFor(async () => (await sql(db, 'SELECT id FROM refresh_sweeps')).length > sweepsSoFar, 10_000);
+  // Let more ticks come, at least one of them finding nothing due.
+  await waitFor(async () => (await sql(db, 'SELECT id FROM refresh_sweeps')).length >= 4, 15_000);
 
   expect(await Promise.all(workers.splice(0).map((worker) => worker.stop()))).toEqual([0, 0]);
 
@@ -88,7 +88,10 @@ test('each tick runs exactly one sweep across two worker processes, and checks e
   expect(sweeps.length).toBeGreaterThanOrEqual(3);
   expect(new Set(ticks).size).toBe(ticks.length);
   expect(ticks.every((tick) => tick % 2000 === 0)).toBe(true);
-  expect(sweeps.reduce((sum, sweep) => sum + sweep.queued, 0)).toBe(50);
+  // The 40 seeded before the workers started are the sweeps' alone; the 10 late ones went mostly to the hook.
+  const queuedBySweeps = sweeps.reduce((sum, sweep) => sum + sweep.queued, 0);
+  expect(queuedBySweeps).toBeGreaterThanOrEqual(40);
+  expect(queuedBySweeps).toBeLessThanOrEqual(50);
 
   const calls = new Map<string, number>();
   for (const request of stack.zapi.requests) calls.set(request.phone!, (calls.get(request.phone!) ?? 0) + 1);

@@ -138,6 +138,7 @@ test('a new picture is processed, stored and then recorded', async () => {
     uploaded: 2,
     reusedObjects: false,
     refreshedLink: false,
+    fromGivenLink: false,
   });
   expect(order.slice(0, 1)).toEqual(['process']);
   expect(order.at(-1)).toBe('record');
@@ -156,7 +157,7 @@ test('an unchanged picture never reaches sharp, storage or a new version', async
     return contact({ id, lastCheckedAt: at, avatarUrl: 'u' });
   };
   const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
-  expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u' });
+  expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: false });
 });
 
 test('a picture archived before (any contact) reuses its objects without decoding', async () => {
@@ -274,5 +275,44 @@ test('a final failure backs off from REFRESH_MIN_AGE by the failures in a row; a
     ['inst', '5511999999999', 'boom', { final: false, at: now }],
     // Third failure in a row: 1 h doubled twice.
     ['inst', '5511999999999', 'boom', { final: true, at: now, nextCheckAt: hoursLater(4) }],
+  ]);
+});
+
+test('a link handed in with the job is downloaded first and saves the Z-API call', async () => {
+  const { deps, calls } = setup({
+    links: [],
+    downloads: [bytes],
+    current: contact({ avatarSha256: sha, avatarUrl: 'u' }),
+  });
+  deps.contacts.recordUnchanged = async () => contact({ avatarUrl: 'u' });
+  const given = 'https://pps.whatsapp.net/v/t61/9_n.jpg?oe=6a000000';
+  const outcome = await new ArchiveContactService(deps).archive({
+    instanceId: 'inst',
+    phone: '5511999999999',
+    link: given,
+  });
+  expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: true });
+  expect(calls).toEqual([`download ${given}`]);
+});
+
+test('a handed-in link that fails falls back to asking Z-API', async () => {
+  const expired = new ArchiveError(ErrorCode.LinkExpired, 'CDN answered 403', { retryable: true });
+  const { deps, calls } = setup({
+    links: [link(2)],
+    downloads: [expired, bytes],
+    current: contact({ avatarSha256: sha, avatarUrl: 'u' }),
+  });
+  deps.contacts.recordUnchanged = async () => contact({ avatarUrl: 'u' });
+  const given = 'https://pps.whatsapp.net/v/t61/9_n.jpg?oe=00000001';
+  const outcome = await new ArchiveContactService(deps).archive({
+    instanceId: 'inst',
+    phone: '5511999999999',
+    link: given,
+  });
+  expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: false });
+  expect(calls).toEqual([
+    `download ${given}`,
+    'link inst 5511999999999',
+    'download https://pps.whatsapp.net/v/t61/2_n.jpg?oe=6a000000',
   ]);
 });

@@ -1,0 +1,15 @@
+import { runUntilSignal } from '../../start/run-until-signal.js';
+import { startHttpServer } from '../../start/http-server-runner.js';
+import { createContainer } from '../cli-context.js';
+
+export interface ServeOptions {
+  worker?: boolean;
+}
+
+/** The HTTP service (and with --worker the worker too, in the same process). */
+export async function serveCommand(options: ServeOptions): Promise<void> {
+  const withWorker = options.worker ?? false;
+  const container = createContainer({ api: true, instances: true, storage: true }, 'stdout');
+  const running = await startHttpServer(container, { withWorker });
+  runUntilSignal(container.logger, () => running.stop(), withWorker ? 'service and worker stopped' : 'service stopped');
+}

@@ -1,0 +1,82 @@
+import type { ContactsRepository } from '../db/contacts-repository.js';
+import { describeError } from '../errors.js';
+import { archivePayload, type ArchiveJobPayload } from '../jobs/archive-job.js';
+import type { ArchiveQueues } from '../jobs/archive-queue.js';
+
+export interface IntakeItem {
+  /** May be left out when exactly one instance is configured. */
+  instanceId?: string | undefined;
+  phone: string;
+  /** A fresh picture link (from a webhook), tried before asking Z-API. */
+  link?: string | undefined;
+}
+
+export interface IntakeResult {
+  /** Normalised when valid, as given otherwise. */
+  phone: string;
+  instanceId: string | null;
+  result: 'queued' | 'already_queued' | 'rejected';
+  reason?: string;
+}
+
+/**
+ * The one way new contacts come in (HTTP, webhook, Node client): each item is checked on
+ * its own, so one bad phone rejects that item and not the batch; good ones are created
+ * (PENDING) and queued at new-contact priority, ahead of any sweep.
+ */
+export class ContactIntake {
+  constructor(
+    private readonly contacts: Pick<ContactsRepository, 'ensureContacts'>,
+    private readonly queues: ArchiveQueues,
+  ) {}
+
+  get instanceIds(): string[] {
+    return this.queues.instanceIds;
+  }
+
+  async submit(items: IntakeItem[]): Promise<IntakeResult[]> {
+    const results: IntakeResult[] = [];
+    const accepted: { index: number; payload: ArchiveJobPayload }[] = [];
+    for (const [index, item] of items.entries()) {
+      const instance = this.instanceFor(item);
+      if (typeof instance !== 'string') {
+        results.push({
+          phone: item.phone,
+          instanceId: item.instanceId ?? null,
+          result: 'rejected',
+          reason: instance.problem,
+        });
+        continue;
+      }
+      try {
+        const payload = archivePayload(instance, item.phone);
+        accepted.push({ index, payload: item.link ? { ...payload, link: item.link } : payload });
+        results.push({ phone: payload.phone, instanceId: instance, result: 'queued' });
+      } catch (error) {
+        results.push({ phone: item.phone, instanceId: instance, result: 'rejected', reason: describeError(error) });
+      }
+    }
+    const phonesByInstance = new Map<string, Set<string>>();
+    for (const { payload } of accepted) {
+      const phones = phonesByInstance.get(payload.instanceId) ?? new Set<string>();
+      phonesByInstance.set(payload.instanceId, phones.add(payload.phone));
+    }
+    for (const [instanceId, phones] of phonesByInstance) await this.contacts.ensureContacts(instanceId, [...phones]);
+    const added = await this.queues.enqueueEach(accepted.map((entry) => entry.payload));
+    accepted.forEach((entry, position) => {
+      if (!added[position]) results[entry.index]!.result = 'already_queued';
+    });
+    return results;
+  }
+
+  private instanceFor(item: IntakeItem): string | { problem: string } {
+    const ids = this.queues.instanceIds;
+    if (item.instanceId !== undefined) {
+      return ids.includes(item.instanceId)
+        ? item.instanceId
+        : { problem: `instance ${item.instanceId} is not configured` };
+    }
+    if (ids.length === 1) return ids[0]!;
+    return { problem: `instanceId is required: ${ids.length} instances are configured` };
+  }
+}

@@ -1,0 +1,134 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { ContactsRepository } from '../db/contacts-repository.js';
+import type { ContactIntake } from '../hooks/contact-intake.js';
+import type { WebhookReceiver } from '../hooks/webhook-receiver.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { contactRoutes } from './routes/contacts.js';
+import { healthRoutes, type Readiness } from './routes/health.js';
+import { webhookRoutes } from './routes/webhook.js';
+import { redactWebhookPath, sameSecret } from './secrets.js';
+
+export interface HttpAppDeps {
+  logger: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
+  intake: ContactIntake;
+  contacts: Pick<ContactsRepository, 'findContactWithRenditions'>;
+  apiToken: string;
+  /** Null: no webhook route. */
+  webhook: { receiver: WebhookReceiver; secret: string } | null;
+}
+
+/** 1,000 contacts take about 60 KB; webhook payloads are a few KB. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+export const API_RATE_LIMIT_PER_MINUTE = 1_200;
+
+/**
+ * The HTTP service, built without listening so tests can use `inject`. Every /v1 route but
+ * the webhook needs the bearer token; errors always answer JSON `{error, message}`; one
+ * log line per request, with the webhook secret cut out of the URL.
+ */
+export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Fastify's own request lines carry the raw URL, webhook secret included; ours below do not.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+  }).withTypeProvider<ZodTypeProvider>() as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', message: `no route ${request.method} ${redactWebhookPath(request.url)}` }),
+  );
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: redactWebhookPath(request.url),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  await app.register(rateLimit, { global: true, max: API_RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'avatar-archiver',
+        version: '1',
+        description: "Permanent copies of WhatsApp contacts' profile pictures",
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  // The document itself, for any OpenAPI viewer or client generator; no UI bundle to serve.
+  app.get('/docs', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+  app.get('/docs/json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+
+  await app.register(healthRoutes(deps.metrics, deps.readiness));
+  if (deps.webhook) await app.register(webhookRoutes(deps.webhook.receiver, deps.webhook.secret));
+  await app.register(async (api) => {
+    api.addHook('onRequest', async (request, reply) => {
+      const header = request.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+      if (!token || !sameSecret(token, deps.apiToken)) {
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send({ error: 'unauthorized', message: 'send Authorization: Bearer <API_TOKEN>' });
+      }
+    });
+    await api.register(contactRoutes({ intake: deps.intake, contacts: deps.contacts }));
+  });
+  return app;
+}
+
+/** Only /healthz and /metrics: what `worker` serves on METRICS_PORT. */
+export async function buildMetricsApp(logger: Logger, metrics: Metrics): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  await app.register(healthRoutes(metrics, null));
+  return app;
+}
+
+function errorHandler(error: FastifyError, request: { log: FastifyBaseLogger }, reply: FastifyReply) {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const problems = error.validation.map((issue) => {
+      const where = issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || error.validationContext || 'body';
+      return `${where}: ${issue.message}`;
+    });
+    return reply.code(400).send({ error: 'bad_request', message: problems.join('; ') });
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = status === 413 ? 'payload_too_large' : status === 429 ? 'too_many_requests' : 'bad_request';
+    return reply.code(status).send({ error: code, message: error.message });
+  }
+  request.log.error({ error: error.message, code: error.code }, 'request failed');
+  return reply.code(500).send({ error: 'internal', message: 'internal error; the log has the details' });
+}

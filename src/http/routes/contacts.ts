@@ -1,0 +1,101 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ContactsRepository } from '../../db/contacts-repository.js';
+import { isArchiveError } from '../../errors.js';
+import { normalizePhone } from '../../domain/phone.js';
+import type { ContactIntake } from '../../hooks/contact-intake.js';
+import { contactParams, contactState, errorBody, intakeAnswer, intakeBody, refreshAnswer } from '../schemas.js';
+
+export interface ContactRoutesDeps {
+  intake: ContactIntake;
+  contacts: Pick<ContactsRepository, 'findContactWithRenditions'>;
+}
+
+/** /v1/contacts: new contacts in, a contact's state out, and on-demand refreshes. */
+export function contactRoutes(deps: ContactRoutesDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/v1/contacts',
+      {
+        schema: {
+          summary: 'Create contacts and queue their pictures ahead of any sweep',
+          body: intakeBody,
+          response: { 202: intakeAnswer, 400: errorBody, 401: errorBody, 413: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const { instanceId, phone, contacts } = request.body;
+        const items = contacts ?? [{ instanceId, phone: phone! }];
+        return reply.code(202).send({ results: await deps.intake.submit(items) });
+      },
+    );
+
+    app.get(
+      '/v1/contacts/:instanceId/:phone',
+      {
+        schema: {
+          summary: "A contact's avatar state",
+          params: contactParams,
+          response: { 200: contactState, 400: errorBody, 401: errorBody, 404: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const { instanceId } = request.params;
+        const phone = normalizedOrReply(request.params.phone, reply);
+        if (phone === undefined) return reply;
+        const found = await deps.contacts.findContactWithRenditions(instanceId, phone);
+        if (!found) {
+          return reply
+            .code(404)
+            .send({ error: 'not_found', message: `no contact ${phone} for instance ${instanceId}` });
+        }
+        const { contact, version } = found;
+        return {
+          instanceId: contact.instanceId,
+          phone: contact.phone,
+          status: contact.avatarStatus,
+          avatarUrl: contact.avatarUrl,
+          sizes: Object.fromEntries(
+            (version?.renditions ?? []).map((rendition) => [String(rendition.size), rendition.url]),
+          ),
+          sha256: contact.avatarSha256,
+          dominantColor: version?.dominantColor ?? null,
+          avatarUpdatedAt: contact.avatarUpdatedAt?.toISOString() ?? null,
+          lastCheckedAt: contact.lastCheckedAt?.toISOString() ?? null,
+          nextCheckAt: contact.nextCheckAt.toISOString(),
+          lastError: contact.lastError,
+          lastErrorAt: contact.lastErrorAt?.toISOString() ?? null,
+          consecutiveFailures: contact.consecutiveFailures,
+        };
+      },
+    );
+
+    app.post(
+      '/v1/contacts/:instanceId/:phone/refresh',
+      {
+        schema: {
+          summary: 'Check a contact now, ahead of any sweep',
+          params: contactParams,
+          response: { 202: refreshAnswer, 400: errorBody, 401: errorBody, 404: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const { instanceId, phone } = request.params;
+        const [result] = await deps.intake.submit([{ instanceId, phone }]);
+        if (result!.result !== 'rejected') return reply.code(202).send(result!);
+        const unknownInstance = !deps.intake.instanceIds.includes(instanceId);
+        return reply
+          .code(unknownInstance ? 404 : 400)
+          .send({ error: unknownInstance ? 'not_found' : 'bad_request', message: result!.reason ?? 'rejected' });
+      },
+    );
+  };
+}
+
+function normalizedOrReply(raw: string, reply: { code(status: number): { send(body: unknown): unknown } }) {
+  try {
+    return normalizePhone(raw);
+  } catch (error) {
+    reply.code(400).send({ error: 'bad_request', message: isArchiveError(error) ? error.message : String(error) });
+    return undefined;
+  }
+}

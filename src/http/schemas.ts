@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/** The HTTP API's shapes: validated by Fastify through zod and published in the OpenAPI document. */
+
+const instanceId = z.string().min(1).max(128).describe('Z-API instance id; may be left out when one is configured');
+// Phones often arrive as JSON numbers from spreadsheets and CRMs; digits are digits.
+const phone = z
+  .union([z.string().max(64), z.number().int().nonnegative()])
+  .transform(String)
+  .describe('digits with country code; +, spaces, dashes and parentheses are removed');
+
+export const contactItem = z.object({ instanceId: instanceId.optional(), phone });
+
+export const MAX_CONTACTS_PER_REQUEST = 1000;
+
+export const intakeBody = z
+  .object({
+    instanceId: instanceId.optional(),
+    phone: phone.optional(),
+    contacts: z
+      .array(contactItem)
+      .min(1)
+      .max(MAX_CONTACTS_PER_REQUEST, `at most ${MAX_CONTACTS_PER_REQUEST} contacts per request`)
+      .optional(),
+  })
+  .refine((body) => (body.phone === undefined) !== (body.contacts === undefined), {
+    message: 'give either "phone" (one contact) or "contacts" (a list), not both and not neither',
+  })
+  .describe('one contact, or up to 1,000 in "contacts"');
+
+export const intakeResult = z.object({
+  phone: z.string(),
+  instanceId: z.string().nullable(),
+  result: z.enum(['queued', 'already_queued', 'rejected']),
+  reason: z.string().optional(),
+});
+
+export const intakeAnswer = z.object({ results: z.array(intakeResult) });
+
+export const contactParams = z.object({ instanceId, phone: z.string().max(64) });
+
+export const contactState = z.object({
+  instanceId: z.string(),
+  phone: z.string(),
+  status: z.enum(['PENDING', 'ARCHIVED', 'NO_PICTURE', 'FAILED']),
+  avatarUrl: z.string().nullable(),
+  sizes: z.record(z.string(), z.string()).describe('permanent URL per stored size, e.g. {"640": "...", "96": "..."}'),
+  sha256: z.string().nullable(),
+  dominantColor: z.string().nullable(),
+  avatarUpdatedAt: z.string().nullable(),
+  lastCheckedAt: z.string().nullable(),
+  nextCheckAt: z.string(),
+  lastError: z.string().nullable(),
+  lastErrorAt: z.string().nullable(),
+  consecutiveFailures: z.number(),
+});
+
+export const errorBody = z.object({ error: z.string(), message: z.string() });
+
+export const refreshAnswer = intakeResult;
+
+export const webhookParams = z.object({ secret: z.string().max(256) });
+export const webhookBody = z
+  .record(z.string(), z.unknown())
+  .describe('a Z-API webhook payload (ReceivedCallback, ConnectedCallback, DisconnectedCallback, ...)');
+export const webhookAnswer = z.object({ result: z.string(), reason: z.string().optional() });

@@ -1,0 +1,12 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** Compares secrets in constant time; hashing first makes the lengths equal too. */
+export function sameSecret(given: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** The webhook's path carries its secret: request logs show this instead. */
+export function redactWebhookPath(url: string): string {
+  return url.replace(/(\/webhooks\/zapi\/)[^/?#]+/, '$1***');
+}

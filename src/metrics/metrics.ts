@@ -1,0 +1,90 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What /metrics reads from Postgres and Redis at scrape time (never on the job path). */
+export interface StateSource {
+  queueCounts(): Promise<Record<string, Record<string, number>>>;
+  contactsByStatus(): Promise<Record<string, number>>;
+  /** next_check_at of the contact that has waited longest, or null when none is due. */
+  oldestDue(): Promise<Date | null>;
+}
+
+/**
+ * Every Prometheus metric of a process, in a registry of its own (several containers in
+ * one test process must not share counters). Counters are bumped where things happen;
+ * queue depth, contacts by status and the oldest due contact are read when scraped.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly jobs = new Counter({
+    name: 'avatar_archiver_jobs_total',
+    help: 'Archive jobs finished, by outcome and error code (failed attempts included)',
+    labelNames: ['outcome', 'error_code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly zapiCalls = new Counter({
+    name: 'avatar_archiver_zapi_calls_total',
+    help: 'Z-API profile-picture calls by result: link, no_picture, or the error code',
+    labelNames: ['instance', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly downloadBytes = new Counter({
+    name: 'avatar_archiver_download_bytes_total',
+    help: 'Bytes of pictures downloaded from the CDN',
+    registers: [this.registry],
+  });
+
+  readonly processingSeconds = new Histogram({
+    name: 'avatar_archiver_image_processing_seconds',
+    help: 'Time sharp took to decode, resize and encode one picture into every size',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly webhookEvents = new Counter({
+    name: 'avatar_archiver_webhook_events_total',
+    help: 'Z-API webhook deliveries by result and, when ignored, why',
+    labelNames: ['result', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'avatar_archiver_' });
+  }
+
+  /** Gauges filled from Postgres and Redis when /metrics is scraped. */
+  watch(source: StateSource): void {
+    new Gauge({
+      name: 'avatar_archiver_queue_jobs',
+      help: 'Archive jobs in Redis by instance and state',
+      labelNames: ['instance', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [instance, counts] of Object.entries(await source.queueCounts())) {
+          for (const [state, count] of Object.entries(counts)) this.set({ instance, state }, count);
+        }
+      },
+    });
+    new Gauge({
+      name: 'avatar_archiver_contacts',
+      help: 'Contacts by avatar_status',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const [status, count] of Object.entries(await source.contactsByStatus())) this.set({ status }, count);
+      },
+    });
+    new Gauge({
+      name: 'avatar_archiver_oldest_due_contact_age_seconds',
+      help: 'How long the contact that has waited longest for its check has been due (0: none due)',
+      registers: [this.registry],
+      async collect() {
+        const oldest = await source.oldestDue();
+        this.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
+      },
+    });
+  }
+}

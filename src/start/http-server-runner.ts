@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import type { Container } from '../container.js';
+import { buildHttpApp } from '../http/app.js';
+import { startArchiveWorker, type RunningWorker } from './archive-worker-runner.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** Set with `serve --worker`. */
+  worker: RunningWorker | null;
+  /** Stops accepting, finishes in-flight requests (then jobs), closes every connection. */
+  stop(): Promise<void>;
+}
+
+/** The HTTP service over the container's adapters, not yet listening (tests inject into it). */
+export async function createHttpApp(container: Container): Promise<FastifyInstance> {
+  const { config } = container;
+  if (config.http.apiToken === null) throw new Error('the HTTP service needs API_TOKEN');
+  return buildHttpApp({
+    logger: container.logger,
+    metrics: container.metrics(),
+    readiness: () => container.readiness(),
+    intake: container.contactIntake(),
+    contacts: container.contacts,
+    apiToken: config.http.apiToken,
+    webhook: config.http.webhookSecret
+      ? { receiver: container.webhookReceiver(), secret: config.http.webhookSecret }
+      : null,
+  });
+}
+
+export async function startHttpServer(container: Container, options: { withWorker: boolean }): Promise<RunningServer> {
+  const { config, logger } = container;
+  const worker = options.withWorker ? await startArchiveWorker(container) : null;
+  const app = await createHttpApp(container);
+  await app.listen({ host: config.http.host, port: config.http.port });
+  logger.info(
+    {
+      address: app
+        .addresses()
+        .map((address) => (typeof address === 'string' ? address : `${address.address}:${address.port}`)),
+      worker: options.withWorker,
+      webhook: config.http.webhookSecret !== null,
+    },
+    'HTTP service listening',
+  );
+  return {
+    app,
+    worker,
+    async stop() {
+      await app.close();
+      await worker?.closeWorkers();
+      await container.close();
+    },
+  };
+}

@@ -1,0 +1,439 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../../src/config.js';
+import { Container } from '../../src/container.js';
+import { archiveJobId } from '../../src/jobs/archive-job.js';
+import { createLogger } from '../../src/logger.js';
+import { createHttpApp } from '../../src/start/http-server-runner.js';
+import { CLIENT_TOKEN, INSTANCE, startHarness, type Harness } from '../helpers/archive-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/**
+ * Every route over real HTTP on loopback (fastify.inject's light-my-request loads an
+ * ESM-only dependency that Jest cannot require on Node 20), with the real worker,
+ * Postgres, Redis and s3rver behind it.
+ */
+
+const API_TOKEN = 'api-token-for-tests-0123456789abcdef';
+const WEBHOOK_SECRET = 'webhook-secret-for-tests-0123456789';
+const logLines: string[] = [];
+let h: Harness;
+let app: FastifyInstance;
+let base: string;
+
+interface Answer {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  json(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+async function call(
+  target: FastifyInstance | string,
+  method: string,
+  url: string,
+  options: { headers?: Record<string, string>; payload?: string } = {},
+): Promise<Answer> {
+  const origin = typeof target === 'string' ? target : base;
+  const response = await fetch(`${origin}${url}`, {
+    method,
+    headers: options.headers ?? {},
+    ...(options.payload === undefined ? {} : { body: options.payload }),
+  });
+  const body = await response.text();
+  return {
+    statusCode: response.status,
+    headers: Object.fromEntries(response.headers.entries()),
+    body,
+    json: () => JSON.parse(body),
+  };
+}
+
+async function listen(target: FastifyInstance): Promise<string> {
+  await target.listen({ host: '127.0.0.1', port: 0 });
+  const address = target.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+beforeAll(async () => {
+  h = await startHarness('http', {
+    env: { API_TOKEN, WEBHOOK_SECRET, LOG_LEVEL: 'debug' },
+    logDestination: { write: (line) => void logLines.push(line) },
+  });
+  app = await createHttpApp(h.container);
+  base = await listen(app);
+});
+afterAll(async () => {
+  await app.close();
+  await h.close();
+});
+
+const auth = { authorization: `Bearer ${API_TOKEN}` };
+const post = (url: string, payload: unknown, headers: Record<string, string> = auth) =>
+  call(app, 'POST', url, {
+    headers: { ...headers, 'content-type': 'application/json' },
+    payload: JSON.stringify(payload),
+  });
+const get = (url: string, headers: Record<string, string> = auth) => call(app, 'GET', url, { headers });
+const statusOf = async (phone: string) =>
+  (await h.container.contacts.findContact(INSTANCE.id, phone))?.avatarStatus ?? 'MISSING';
+const zapiCallsFor = (phone: string) => h.zapi.requests.filter((request) => request.phone === phone).length;
+const webhook = (payload: object, secret = WEBHOOK_SECRET) => post(`/v1/webhooks/zapi/${secret}`, payload, {});
+
+describe('auth', () => {
+  test('a missing or wrong token gets 401 with a JSON body; the right one gets through', async () => {
+    const none = await post('/v1/contacts', { phone: '5511980000001' }, {});
+    expect(none.statusCode).toBe(401);
+    expect(none.json()).toEqual({ error: 'unauthorized', message: 'send Authorization: Bearer <API_TOKEN>' });
+    expect((await post('/v1/contacts', { phone: '5511980000001' }, { authorization: 'Bearer nope' })).statusCode).toBe(
+      401,
+    );
+    expect((await get('/v1/contacts/instance-1/5511980000001', { authorization: API_TOKEN })).statusCode).toBe(401);
+    expect((await get('/v1/contacts/instance-1/5511980000001')).statusCode).toBe(404);
+  });
+});
+
+describe('POST /v1/contacts', () => {
+  test('one contact is created, queued and archived', async () => {
+    await h.showPicture('5511980000002', 'http-2', 'http-two', 200);
+    const response = await post('/v1/contacts', { phone: '+55 (11) 98000-0002' });
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({
+      results: [{ phone: '5511980000002', instanceId: INSTANCE.id, result: 'queued' }],
+    });
+    await waitFor(async () => (await statusOf('5511980000002')) === 'ARCHIVED', 20_000, 'archived');
+  });
+
+  test('a batch answers one result per item, in order; a bad item rejects only itself', async () => {
+    await h.container.archiveQueues().queue(INSTANCE.id).pause();
+    try {
+      const response = await post('/v1/contacts', {
+        contacts: [
+          { phone: '5511980000003' },
+          { phone: 'not-a-phone' },
+          { instanceId: 'elsewhere', phone: '5511980000004' },
+          { phone: 5511980000005 },
+          { phone: '5511980000003' },
+        ],
+      });
+      expect(response.statusCode).toBe(202);
+      expect(response.json().results).toEqual([
+        { phone: '5511980000003', instanceId: INSTANCE.id, result: 'queued' },
+        {
+          phone: 'not-a-phone',
+          instanceId: INSTANCE.id,
+          result: 'rejected',
+          reason: expect.stringMatching(/^INVALID_PHONE: invalid phone "not-a-phone"/),
+        },
+        {
+          phone: '5511980000004',
+          instanceId: 'elsewhere',
+          result: 'rejected',
+          reason: 'instance elsewhere is not configured',
+        },
+        { phone: '5511980000005', instanceId: INSTANCE.id, result: 'queued' },
+        { phone: '5511980000003', instanceId: INSTANCE.id, result: 'already_queued' },
+      ]);
+      const again = await post('/v1/contacts', { phone: '5511980000005' });
+      expect(again.json().results[0].result).toBe('already_queued');
+      expect(await statusOf('5511980000003')).toBe('PENDING');
+    } finally {
+      await h.container.archiveQueues().queue(INSTANCE.id).resume();
+    }
+  });
+
+  test('malformed JSON, a wrong shape and too many items are 400 naming the problem; a huge body is 413', async () => {
+    const malformed = await call(app, 'POST', '/v1/contacts', {
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"phone": ',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ error: 'bad_request', message: expect.stringMatching(/JSON/i) });
+
+    const shape = await post('/v1/contacts', { contacts: 'everyone' });
+    expect(shape.statusCode).toBe(400);
+    expect(shape.json().message).toMatch(/contacts/);
+
+    const neither = await post('/v1/contacts', { instanceId: INSTANCE.id });
+    expect(neither.json()).toEqual({
+      error: 'bad_request',
+      message: expect.stringContaining('give either "phone" (one contact) or "contacts" (a list)'),
+    });
+
+    const tooMany = await post('/v1/contacts', {
+      contacts: Array.from({ length: 1001 }, (_, index) => ({ phone: String(5511970000000 + index) })),
+    });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().message).toMatch(/contacts: at most 1000 contacts per request/);
+
+    const huge = await post('/v1/contacts', { phone: '5511980000006', padding: 'x'.repeat(1_100_000) });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json()).toMatchObject({ error: 'payload_too_large' });
+  });
+});
+
+describe('a contact', () => {
+  test('its state, with a URL per size; unknown is 404 with a reason; a bad phone is 400', async () => {
+    await h.showPicture('5511980000007', 'http-7', 'http-seven', 300);
+    await post('/v1/contacts', { phone: '5511980000007' });
+    await waitFor(async () => (await statusOf('5511980000007')) === 'ARCHIVED', 20_000, 'archived');
+
+    const response = await get(`/v1/contacts/${INSTANCE.id}/5511980000007`);
+    expect(response.statusCode).toBe(200);
+    const state = response.json();
+    expect(state).toMatchObject({
+      instanceId: INSTANCE.id,
+      phone: '5511980000007',
+      status: 'ARCHIVED',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      dominantColor: expect.stringMatching(/^#[0-9a-f]{6}$/),
+      lastError: null,
+    });
+    expect(Object.keys(state.sizes).sort()).toEqual(['256', '640', '96']);
+    expect(state.avatarUrl).toBe(state.sizes['640']);
+    expect(new Date(state.nextCheckAt).getTime()).toBeGreaterThan(Date.now());
+
+    const unknown = await get(`/v1/contacts/${INSTANCE.id}/5511980009999`);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual({
+      error: 'not_found',
+      message: `no contact 5511980009999 for instance ${INSTANCE.id}`,
+    });
+    expect((await get(`/v1/contacts/${INSTANCE.id}/12`)).statusCode).toBe(400);
+  });
+
+  test('refresh queues it now; an unknown instance is 404', async () => {
+    const calls = zapiCallsFor('5511980000007');
+    const response = await post(`/v1/contacts/${INSTANCE.id}/5511980000007/refresh`, {});
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({ phone: '5511980000007', instanceId: INSTANCE.id, result: 'queued' });
+    await waitFor(async () => zapiCallsFor('5511980000007') > calls, 20_000, 'checked again');
+    expect((await post('/v1/contacts/elsewhere/5511980000007/refresh', {})).statusCode).toBe(404);
+  });
+});
+
+describe('health, metrics and docs', () => {
+  test('healthz and readyz answer; metrics name every series', async () => {
+    expect((await get('/healthz', {})).json()).toEqual({ status: 'ok' });
+    expect((await get('/readyz', {})).json()).toEqual({ status: 'ready' });
+    const metrics = await get('/metrics', {});
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    for (const name of [
+      'avatar_archiver_jobs_total',
+      'avatar_archiver_zapi_calls_total',
+      'avatar_archiver_queue_jobs',
+      'avatar_archiver_contacts',
+      'avatar_archiver_oldest_due_contact_age_seconds',
+      'avatar_archiver_download_bytes_total',
+      'avatar_archiver_image_processing_seconds_bucket',
+      'avatar_archiver_webhook_events_total',
+    ]) {
+      expect(metrics.body).toContain(name);
+    }
+    expect(metrics.body).toMatch(/avatar_archiver_jobs_total\{outcome="archived",error_code=""\} \d+/);
+    expect(metrics.body).toMatch(/avatar_archiver_contacts\{status="ARCHIVED"\} [1-9]/);
+  });
+
+  test('readyz is 503 naming what is down', async () => {
+    // Nothing listens on port 1: Redis is unreachable, Postgres and the bucket are fine.
+    const broken = new Container(
+      loadConfig({ ...h.env, REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'silent' }, { storage: true }),
+      createLogger('silent'),
+    );
+    const brokenApp = await createHttpApp(broken);
+    try {
+      const response = await call(await listen(brokenApp), 'GET', '/readyz');
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toMatchObject({ status: 'unavailable', down: { redis: expect.any(String) } });
+      expect(Object.keys(response.json().down)).toEqual(['redis']);
+    } finally {
+      await brokenApp.close();
+      await broken.close();
+    }
+  });
+
+  test('the OpenAPI document describes the routes', async () => {
+    const spec = (await get('/docs/json', {})).json();
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/contacts',
+        '/v1/contacts/{instanceId}/{phone}',
+        '/v1/contacts/{instanceId}/{phone}/refresh',
+        '/v1/webhooks/zapi/{secret}',
+      ]),
+    );
+    expect((await get('/docs', {})).json()).toEqual(spec);
+  });
+});
+
+describe('the Z-API webhook', () => {
+  const message = (phone: string, extra: object = {}) => ({
+    type: 'ReceivedCallback',
+    instanceId: INSTANCE.id,
+    messageId: `msg-${phone}-${Math.random()}`,
+    phone,
+    fromMe: false,
+    isGroup: false,
+    isNewsletter: false,
+    broadcast: false,
+    participantPhone: null,
+    senderPhoto: null,
+    photo: null,
+    text: { message: 'oi' },
+    ...extra,
+  });
+
+  test('a wrong secret is 404 and changes nothing', async () => {
+    const response = await webhook(message('5511981000001'), 'wrong-secret-0123456789abcdef');
+    expect(response.statusCode).toBe(404);
+    expect(await statusOf('5511981000001')).toBe('MISSING');
+  });
+
+  test('a private message archives the sender; its senderPhoto link saves the Z-API call', async () => {
+    const bytes = await h.showPicture('5511981000002', 'hook-2', 'hook-two', 200);
+    const response = await webhook(message('5511981000002', { senderPhoto: h.cdn.publish('hook-2b', bytes) }));
+    expect(response.json()).toEqual({ result: 'queued' });
+    await waitFor(async () => (await statusOf('5511981000002')) === 'ARCHIVED', 20_000, 'archived');
+    expect(zapiCallsFor('5511981000002')).toBe(0);
+  });
+
+  test('an expired senderPhoto falls back to asking Z-API', async () => {
+    await h.showPicture('5511981000003', 'hook-3', 'hook-three', 200);
+    const dead = `${h.cdn.origin}/v/t61/gone_n.jpg?oe=00000001`;
+    await webhook(message('5511981000003', { senderPhoto: dead }));
+    await waitFor(async () => (await statusOf('5511981000003')) === 'ARCHIVED', 20_000, 'archived');
+    expect(zapiCallsFor('5511981000003')).toBe(1);
+  });
+
+  test('a group message archives the member who wrote, never the group', async () => {
+    await h.showPicture('5511981000004', 'hook-4', 'hook-four', 200);
+    const response = await webhook(
+      message('120363019502650977-group', {
+        isGroup: true,
+        participantPhone: '5511981000004',
+        photo: 'https://pps.whatsapp.net/group.jpg',
+      }),
+    );
+    expect(response.json()).toEqual({ result: 'queued' });
+    await waitFor(async () => (await statusOf('5511981000004')) === 'ARCHIVED', 20_000, 'archived');
+    const groups = await h.container.prisma.contact.count({ where: { phone: { contains: '120363019502650977' } } });
+    expect(groups).toBe(0);
+  });
+
+  test('fromMe, newsletters, broadcasts, @lid and group ids are ignored with a reason; connection events are logged', async () => {
+    const answers = await Promise.all(
+      [
+        message('5511981000005', { fromMe: true }),
+        message('120363000000000000@newsletter', { isNewsletter: true }),
+        message('status@broadcast', { broadcast: true }),
+        message('999999999999999@lid'),
+        message('120363019502650977-group', { isGroup: true, participantPhone: '81896604192873@lid' }),
+        message('5511981000006-1623281429'),
+        message('120363019502650977-group', { isGroup: true, participantPhone: '120363000000000001-group' }),
+        { type: 'MessageStatusCallback', instanceId: INSTANCE.id, status: 'READ' },
+        { ...message('5511981000007'), instanceId: 'someone-else' },
+        { type: 'DisconnectedCallback', instanceId: INSTANCE.id, error: 'Device has been disconnected' },
+        { type: 'ConnectedCallback', instanceId: INSTANCE.id, connected: true },
+      ].map(async (payload) => (await webhook(payload)).json()),
+    );
+    expect(answers).toEqual([
+      { result: 'ignored', reason: 'from_me' },
+      { result: 'ignored', reason: 'newsletter' },
+      { result: 'ignored', reason: 'status' },
+      { result: 'ignored', reason: 'lid' },
+      { result: 'ignored', reason: 'lid' },
+      { result: 'ignored', reason: 'no_phone' },
+      { result: 'ignored', reason: 'group_id' },
+      { result: 'ignored', reason: 'not_a_message' },
+      { result: 'ignored', reason: 'unknown_instance' },
+      { result: 'logged' },
+      { result: 'logged' },
+    ]);
+    expect(
+      await h.container.prisma.contact.count({ where: { phone: { in: ['5511981000005', '5511981000007'] } } }),
+    ).toBe(0);
+  });
+
+  test('the same message delivered twice queues once; an active contact is checked at most once per WEBHOOK_MIN_AGE', async () => {
+    await h.showPicture('5511981000008', 'hook-8', 'hook-eight', 200);
+    const payload = message('5511981000008');
+    expect((await webhook(payload)).json()).toEqual({ result: 'queued' });
+    expect((await webhook(payload)).json()).toEqual({ result: 'duplicate' });
+    await waitFor(async () => (await statusOf('5511981000008')) === 'ARCHIVED', 20_000, 'archived');
+    expect((await webhook(message('5511981000008'))).json()).toEqual({ result: 'ignored', reason: 'recently_checked' });
+    expect(zapiCallsFor('5511981000008')).toBe(1);
+  });
+
+  test('a burst of 200 webhooks is answered without waiting for the archive', async () => {
+    const queue = h.container.archiveQueues().queue(INSTANCE.id);
+    await queue.pause();
+    try {
+      // The client runs in a process of its own, as Z-API's servers would.
+      const client = await runNodeScript([
+        'test/fixtures/webhook-burst-client.mjs',
+        `${base}/v1/webhooks/zapi/${WEBHOOK_SECRET}`,
+        '200',
+        INSTANCE.id,
+        '5511982000000',
+      ]);
+      const answers = JSON.parse(client) as { status: number; body: string; ms: number }[];
+      expect(answers.every((answer) => answer.status === 200 && JSON.parse(answer.body).result === 'queued')).toBe(
+        true,
+      );
+      const times = answers.map((answer) => answer.ms).sort((a, b) => a - b);
+      const served = logLines
+        .map((line) => JSON.parse(line) as { msg?: string; url?: string; ms?: number })
+        .filter((line) => line.msg === 'request' && line.url?.includes('/webhooks/'))
+        .slice(-200)
+        .map((line) => line.ms!)
+        .sort((a, b) => a - b);
+      const figures = {
+        p50: times[99]!.toFixed(1),
+        p99: times[197]!.toFixed(1),
+        max: times[199]!.toFixed(1),
+        serverP50: served[99],
+        serverP99: served[197],
+      };
+      if (process.env.REPORT_FIGURES) console.log(`webhook burst of 200 (ms): ${JSON.stringify(figures)}`);
+      expect(await queue.getJob(archiveJobId({ instanceId: INSTANCE.id, phone: '5511982000199' }))).toBeDefined();
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.resume();
+    }
+  });
+});
+
+test('no secret reaches a log line, a stored error, or job data', async () => {
+  const secrets = [API_TOKEN, WEBHOOK_SECRET, INSTANCE.token, CLIENT_TOKEN];
+  await webhook(
+    { type: 'ReceivedCallback', instanceId: INSTANCE.id, phone: '5511983000001' },
+    'wrong-secret-0123456789abcdef',
+  );
+  const logs = logLines.join('');
+  expect(logs).toContain('/v1/webhooks/zapi/***');
+  const rows = await h.container.prisma.contact.findMany({ select: { lastError: true } });
+  const stored = rows.map((row) => row.lastError ?? '').join('\n');
+  const jobs = await h.container
+    .archiveQueues()
+    .queue(INSTANCE.id)
+    .getJobs(['wait', 'prioritized', 'delayed', 'active']);
+  const jobData = JSON.stringify(jobs.map((job) => job.data));
+  for (const secret of secrets) {
+    expect(logs).not.toContain(secret);
+    expect(stored).not.toContain(secret);
+    expect(jobData).not.toContain(secret);
+  }
+  expect(logLines.length).toBeGreaterThan(50);
+});
+
+async function runNodeScript(args: string[]): Promise<string> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`burst client exited ${code}`);
+  return output;
+}
