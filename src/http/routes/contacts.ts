@@ -3,6 +3,7 @@ import type { ContactsRepository } from '../../db/contacts-repository.js';
 import { isArchiveError } from '../../errors.js';
 import { normalizePhone } from '../../domain/phone.js';
 import type { ContactIntake } from '../../hooks/contact-intake.js';
+import { readContactState } from '../../hooks/contact-state.js';
 import { contactParams, contactState, errorBody, intakeAnswer, intakeBody, refreshAnswer } from '../schemas.js';
 
 export interface ContactRoutesDeps {
@@ -42,30 +43,9 @@ export function contactRoutes(deps: ContactRoutesDeps): FastifyPluginAsyncZod {
         const { instanceId } = request.params;
         const phone = normalizedOrReply(request.params.phone, reply);
         if (phone === undefined) return reply;
-        const found = await deps.contacts.findContactWithRenditions(instanceId, phone);
-        if (!found) {
-          return reply
-            .code(404)
-            .send({ error: 'not_found', message: `no contact ${phone} for instance ${instanceId}` });
-        }
-        const { contact, version } = found;
-        return {
-          instanceId: contact.instanceId,
-          phone: contact.phone,
-          status: contact.avatarStatus,
-          avatarUrl: contact.avatarUrl,
-          sizes: Object.fromEntries(
-            (version?.renditions ?? []).map((rendition) => [String(rendition.size), rendition.url]),
-          ),
-          sha256: contact.avatarSha256,
-          dominantColor: version?.dominantColor ?? null,
-          avatarUpdatedAt: contact.avatarUpdatedAt?.toISOString() ?? null,
-          lastCheckedAt: contact.lastCheckedAt?.toISOString() ?? null,
-          nextCheckAt: contact.nextCheckAt.toISOString(),
-          lastError: contact.lastError,
-          lastErrorAt: contact.lastErrorAt?.toISOString() ?? null,
-          consecutiveFailures: contact.consecutiveFailures,
-        };
+        const state = await readContactState(deps.contacts, instanceId, phone);
+        if (state) return state;
+        return reply.code(404).send({ error: 'not_found', message: `no contact ${phone} for instance ${instanceId}` });
       },
     );
 

@@ -1,0 +1,69 @@
+import { loadConfig } from './config.js';
+import { Container } from './container.js';
+import type { IntakeItem, IntakeResult } from './hooks/contact-intake.js';
+import { readContactState, type ContactState } from './hooks/contact-state.js';
+import { normalizePhone } from './domain/phone.js';
+import { createLogger } from './logger.js';
+
+export type { ContactState, IntakeItem, IntakeResult };
+
+/** Explicit settings; anything left out is read from the environment variables of the same meaning. */
+export interface AvatarArchiverOptions {
+  /** DATABASE_URL */
+  databaseUrl?: string;
+  /** REDIS_URL */
+  redisUrl?: string;
+  /** QUEUE_PREFIX: the worker's, so the jobs reach it. */
+  queuePrefix?: string;
+  /** ZAPI_INSTANCES (or ZAPI_INSTANCE_ID/ZAPI_INSTANCE_TOKEN): the instances contacts may be queued for. */
+  instances?: { id: string; token: string }[];
+  /** LOG_LEVEL (default: warn, so the host app's logs stay its own). */
+  logLevel?: string;
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * For Node apps that share Postgres and Redis with the worker and want a typed call
+ * instead of HTTP: `enqueue` creates contacts and queues them ahead of any sweep (what
+ * POST /v1/contacts does), `get` reads a contact's avatar (GET /v1/contacts/...).
+ */
+export class AvatarArchiver {
+  private readonly container: Container;
+
+  constructor(options: AvatarArchiverOptions = {}) {
+    const env = options.env ?? process.env;
+    const explicit: Record<string, string | undefined> = {
+      DATABASE_URL: options.databaseUrl,
+      REDIS_URL: options.redisUrl,
+      QUEUE_PREFIX: options.queuePrefix,
+      ZAPI_INSTANCES: options.instances?.map((instance) => `${instance.id}:${instance.token}`).join(','),
+      LOG_LEVEL: options.logLevel ?? env.LOG_LEVEL ?? 'warn',
+    };
+    const merged = {
+      ...env,
+      ...Object.fromEntries(Object.entries(explicit).filter(([, value]) => value !== undefined)),
+    };
+    if (options.instances) {
+      delete merged.ZAPI_INSTANCE_ID;
+      delete merged.ZAPI_INSTANCE_TOKEN;
+    }
+    const config = loadConfig(merged, { instances: true });
+    this.container = new Container(config, createLogger(config.logLevel));
+  }
+
+  /** One result per contact, in order; a phone given as a string uses the only configured instance. */
+  async enqueue(contacts: string | IntakeItem | (string | IntakeItem)[]): Promise<IntakeResult[]> {
+    const items = [contacts].flat().map((item) => (typeof item === 'string' ? { phone: item } : item));
+    return this.container.contactIntake().submit(items);
+  }
+
+  /** The contact's avatar state, or null when it is unknown. Throws on an invalid phone. */
+  async get(instanceId: string, phone: string): Promise<ContactState | null> {
+    return readContactState(this.container.contacts, instanceId, normalizePhone(phone));
+  }
+
+  async close(): Promise<void> {
+    await this.container.close();
+  }
+}
