@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Runs the archive worker. Build: docker build -f worker.Dockerfile -t avatar-archiver .
+# Runs the archive worker (`worker`) or the HTTP service (`serve`, `serve --worker`).
+# Build: docker build -f worker.Dockerfile -t avatar-archiver .
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -23,5 +24,7 @@ COPY --from=build --chown=node:node /app/package.json ./package.json
 USER node
 # The first SIGTERM lets active jobs finish; give it time (docker stop -t 60).
 STOPSIGNAL SIGTERM
+# `serve`: the API, the Z-API webhook, /healthz, /readyz, /metrics and /docs.
+EXPOSE 8080
 ENTRYPOINT ["node", "bin/avatar-archiver.js"]
 CMD ["worker"]
