@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -8,6 +9,7 @@ import { startLocalStack, type LocalStack } from '../../src/simulators/local-sta
 import type { ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
 import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
 import { baseEnvironment, runCli, startCli } from '../helpers/cli-process.js';
+import { waitFor } from '../helpers/wait-for.js';
 import {
   ADMIN_URL,
   createIsolatedDatabase,
@@ -160,3 +162,34 @@ test('enqueue reports new, queued and rejected phones; the worker archives them 
   expect(JSON.parse(counts.stdout)).toMatchObject({ contacts: { ARCHIVED: 1, NO_PICTURE: 1 } });
   // Six CLI processes, each compiling TypeScript on start, on a 2-core machine shared with other test files.
 }, 120_000);
+
+test('serve refuses to start without API_TOKEN; serve --worker takes contacts over HTTP and stops cleanly on SIGTERM', async () => {
+  const refused = await run(['serve']);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/API_TOKEN: is required by serve/);
+
+  const port = await freePort();
+  const token = 'cli-api-token-0123456789abcdef';
+  const service = start(['serve', '--worker'], { API_TOKEN: token, HOST: '127.0.0.1', PORT: String(port) });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, 60_000, 'service up');
+  zapi.setContact('5511930000009', { type: 'link', url: cdn.publish('cli-9', await makeAvatarJpeg('cli-nine')) });
+  const response = await fetch(`${base}/v1/contacts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ phone: '5511930000009' }),
+  });
+  expect(response.status).toBe(202);
+  await waitFor(async () => (await queryContact('5511930000009'))?.avatar_status === 'ARCHIVED', 30_000, 'archived');
+  expect(await service.stop()).toBe(0);
+  expect(service.output.stdout).toMatch(/"msg":"service and worker stopped"/);
+  expect(service.output.stdout).not.toContain(token);
+}, 120_000);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
