@@ -13,6 +13,7 @@ import { startLocalStack } from '../simulators/local-stack.js';
 import type { LocalS3 } from '../simulators/s3-server.js';
 import { startArchiveWorker } from '../start/archive-worker-runner.js';
 import { buildDemoContacts, type DemoContact } from './demo-contacts.js';
+import { demoHooks } from './demo-hooks.js';
 
 /**
  * `npm run demo`: the real worker, queue, database and S3 code end to end, with local
@@ -45,6 +46,8 @@ async function main(): Promise<number> {
       ZAPI_MAX_REQUESTS_PER_SECOND: '50',
       // The demo runs its refresh itself, as `avatar-archiver refresh --all` would.
       REFRESH_CRON: 'off',
+      API_TOKEN: `demo-api-token-${randomBytes(12).toString('hex')}`,
+      WEBHOOK_SECRET: `demo-webhook-${randomBytes(12).toString('hex')}`,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
     },
     { storage: true, instances: true },
@@ -73,6 +76,7 @@ async function main(): Promise<number> {
     await waitUntilDrained(container, contacts.length);
     const failures = await report(container, contacts);
     failures.push(...(await refreshEverything(container, contacts, () => zapi.requests.length, s3)));
+    failures.push(...(await demoHooks(container, zapi, cdn, INSTANCE.id)));
     console.log(`\ndemo: ${contacts.length} contacts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (failures.length > 0) {
       console.log(`demo: ${failures.length} check(s) FAILED:`);
