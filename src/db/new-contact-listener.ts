@@ -254,6 +254,7 @@ export class NewContactListener extends EventEmitter<NewContactListenerEvents> {
 
   private async process(ids: number[]): Promise<void> {
     try {
+      const readAt = this.now();
       const rows = await this.readDue(ids);
       const payloads: ArchiveJobPayload[] = [];
       const invalid: number[] = [];
@@ -262,7 +263,11 @@ export class NewContactListener extends EventEmitter<NewContactListenerEvents> {
           this.reportUnconfigured(row.instance_id);
           continue;
         }
-        const parsed = archiveJobPayload.safeParse({ instanceId: row.instance_id, phone: row.phone });
+        const parsed = archiveJobPayload.safeParse({
+          instanceId: row.instance_id,
+          phone: row.phone,
+          requestedAt: readAt.getTime(),
+        });
         if (parsed.success) payloads.push(parsed.data);
         else invalid.push(row.id);
       }

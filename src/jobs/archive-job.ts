@@ -34,6 +34,12 @@ export const archiveJobPayload = z.object({
     .url({ protocol: /^https?$/ })
     .max(2048)
     .optional(),
+  /**
+   * When whoever queued the job saw the contact needing a check (a sweep's page read, the
+   * database hook's read-back); the job's own timestamp otherwise. A check that ended after
+   * this moment already answered it.
+   */
+  requestedAt: z.number().int().positive().optional(),
 });
 export type ArchiveJobPayload = z.infer<typeof archiveJobPayload>;
 

@@ -68,7 +68,9 @@ export function createArchiveWorker(
     }
 
     try {
-      const outcome = await options.slots(() => service.archive(request));
+      const outcome = await options.slots(() =>
+        service.archive({ ...request, queuedAt: new Date(request.requestedAt ?? job.timestamp) }),
+      );
       log.info({ ...outcome, refresh, durationMs: elapsedMs() }, 'contact checked');
       options.metrics.jobs.inc({ outcome: outcome.outcome, error_code: '' });
       return outcome;

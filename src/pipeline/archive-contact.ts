@@ -54,7 +54,9 @@ export type ArchiveOutcome =
   | { outcome: 'no_picture' }
   /** Z-API said "no picture" but the archived one is kept until confirmed. */
   | { outcome: 'no_picture_unconfirmed' }
-  | { outcome: 'no_picture_cleared' };
+  | { outcome: 'no_picture_cleared' }
+  /** Checked by another job after this one was queued: nothing to do. */
+  | { outcome: 'already_checked' };
 
 export interface ArchiveRequest {
   instanceId: string;
@@ -62,6 +64,12 @@ export interface ArchiveRequest {
   phone: string;
   /** A fresh picture link from a webhook, tried before asking Z-API. */
   link?: string | undefined;
+  /**
+   * When the contact was seen needing this check. Several ways in (a hook, a sweep, another
+   * process's hook) can each queue the same contact, and a job id frees up as soon as its
+   * job ends; a check that ended after this moment already answered this request.
+   */
+  queuedAt?: Date | undefined;
 }
 
 /**
@@ -81,6 +89,9 @@ export class ArchiveContactService {
     const { deps } = this;
     const instance = this.instance(request.instanceId);
     const contact = await deps.contacts.ensureContact(instance.id, request.phone);
+    if (request.queuedAt && contact.lastCheckedAt && contact.lastCheckedAt > request.queuedAt) {
+      return { outcome: 'already_checked' };
+    }
 
     const fetched = await fetchPicture(deps.source, deps.downloader, instance, request.phone, request.link);
     const checkedAt = this.now();

@@ -112,8 +112,9 @@ export class RefreshSweeper {
         const current = sweep.progress[instanceId]!;
         if (current.done) break;
         const limit = Math.min(room, this.chunkSize);
+        const readAt = this.now();
         const rows = await this.deps.sweeps.duePage(instanceId, sweep.dueBefore, current.cursor, limit);
-        const added = await this.queue(instanceId, rows);
+        const added = await this.queue(instanceId, rows, readAt);
         const last = rows.at(-1);
         const progress: InstanceProgress = {
           cursor: last ? { at: last.nextCheckAt.toISOString(), id: last.id } : current.cursor,
@@ -152,11 +153,11 @@ export class RefreshSweeper {
     return Math.round(Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, halfDrainMs)));
   }
 
-  private async queue(instanceId: string, rows: { id: number; phone: string }[]): Promise<number> {
+  private async queue(instanceId: string, rows: { id: number; phone: string }[], readAt: Date): Promise<number> {
     const payloads: ArchiveJobPayload[] = [];
     const invalid: number[] = [];
     for (const row of rows) {
-      const parsed = archiveJobPayload.safeParse({ instanceId, phone: row.phone });
+      const parsed = archiveJobPayload.safeParse({ instanceId, phone: row.phone, requestedAt: readAt.getTime() });
       if (parsed.success) payloads.push(parsed.data);
       else invalid.push(row.id);
     }

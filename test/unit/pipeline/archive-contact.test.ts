@@ -316,3 +316,12 @@ test('a handed-in link that fails falls back to asking Z-API', async () => {
     'download https://pps.whatsapp.net/v/t61/2_n.jpg?oe=6a000000',
   ]);
 });
+
+test('a contact checked after the request was queued is not checked again', async () => {
+  const { deps, calls } = setup({ links: [], downloads: [], current: contact({ lastCheckedAt: hoursLater(1) }) });
+  const service = new ArchiveContactService(deps);
+  expect(await service.archive({ instanceId: 'inst', phone: '5511999999999', queuedAt: now })).toEqual({
+    outcome: 'already_checked',
+  });
+  expect(calls).toEqual([]);
+});
