@@ -1,6 +1,13 @@
 import { ErrorCode } from '../errors.js';
 import { AvatarStatus, type Contact, type PrismaClient } from '../generated/prisma/client.js';
 
+/**
+ * Contacts this service creates are queued by the same call that creates them, so they are
+ * born due a little later than an app's plain INSERT: the database hook (which takes rows
+ * due within a minute) leaves them to that call, and the sweep is the backstop if it fails.
+ */
+export const CREATED_AND_QUEUED_DUE_AFTER_MS = 2 * 60_000;
+
 const INVALID_STORED_PHONE =
   'contacts.phone must be 10-15 digits only (country code, area code, number), e.g. 5511999999999; fix it and set next_check_at = now() to have it archived';
 
@@ -46,10 +53,11 @@ export interface NextCheck {
 export class ContactsRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** Creates missing contacts as PENDING; returns how many were new. */
+  /** Creates missing contacts as PENDING, for a caller about to queue them; returns how many were new. */
   async ensureContacts(instanceId: string, phones: string[]): Promise<number> {
+    const nextCheckAt = new Date(Date.now() + CREATED_AND_QUEUED_DUE_AFTER_MS);
     const result = await this.prisma.contact.createMany({
-      data: phones.map((phone) => ({ instanceId, phone })),
+      data: phones.map((phone) => ({ instanceId, phone, nextCheckAt })),
       skipDuplicates: true,
     });
     return result.count;
@@ -82,7 +90,8 @@ export class ContactsRepository {
   }
 
   /**
-   * One round trip for a batch of webhook contacts: creates those that are new and says,
+   * One round trip for a batch of webhook contacts (which the caller then queues): creates
+   * those that are new and says,
    * for each given pair in order, whether it was and when it was last checked. The joins
    * run on the statement's snapshot, so they see only rows that existed before it.
    */
@@ -96,8 +105,9 @@ export class ContactsRepository {
         SELECT * FROM unnest(${pairs.map((pair) => pair.instanceId)}::text[], ${pairs.map((pair) => pair.phone)}::text[])
           WITH ORDINALITY AS given (instance_id, phone, ordinality)
       ), inserted AS (
-        INSERT INTO contacts (instance_id, phone, updated_at)
-        SELECT DISTINCT instance_id, phone, now() FROM input
+        INSERT INTO contacts (instance_id, phone, updated_at, next_check_at)
+        SELECT DISTINCT instance_id, phone, now(), now() + ${CREATED_AND_QUEUED_DUE_AFTER_MS} * interval '1 millisecond'
+        FROM input
         ON CONFLICT (instance_id, phone) DO NOTHING
         RETURNING instance_id, phone
       )
