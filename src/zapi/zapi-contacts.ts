@@ -1,10 +1,10 @@
-import got, { RequestError, type Response } from 'got';
+import type { Response } from 'got';
 import { z } from 'zod';
 import type { ZapiInstance } from '../config.js';
 import { ArchiveError, ErrorCode } from '../errors.js';
-import { detachedCause, redactZapiUrl, scrubSecrets } from './redact.js';
 import type { ZapiClientOptions } from './zapi-client.js';
-import { readZapiErrorBody, zapiFailureError, zapiTransportError } from './zapi-errors.js';
+import { readZapiErrorBody, zapiFailureError } from './zapi-errors.js';
+import { createZapiRequest } from './zapi-request.js';
 
 /**
  * Z-API's contact list, `GET /instances/{id}/token/{token}/contacts?page=N&pageSize=P`:
@@ -38,7 +38,6 @@ export interface ZapiContactsSource {
 // A contact entry is a couple of hundred bytes; a page far beyond that is not an answer.
 const MAX_BYTES_PER_ENTRY = 2 * 1024;
 const MIN_ANSWER_BYTES = 64 * 1024;
-const MAX_PHASE_TIMEOUT_MS = 5_000;
 
 // Documented as strings; numbers are read as their text, anything absent as null.
 const text = z
@@ -52,54 +51,12 @@ export function createZapiContacts(options: ZapiContactsOptions): ZapiContactsSo
   const pageSize = options.pageSize ?? DEFAULT_CONTACTS_PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1)
     throw new Error(`pageSize must be a positive integer, not ${pageSize}`);
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const phaseTimeout = Math.min(options.timeoutMs, MAX_PHASE_TIMEOUT_MS);
   const maxAnswerBytes = Math.max(MIN_ANSWER_BYTES, pageSize * MAX_BYTES_PER_ENTRY);
-  const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'avatar-archiver' };
-  if (options.clientToken) headers['Client-Token'] = options.clientToken;
-
-  async function fetchPage(instance: ZapiInstance, page: number): Promise<Response<string>> {
-    const url = `${baseUrl}/instances/${encodeURIComponent(instance.id)}/token/${encodeURIComponent(instance.token)}/contacts`;
-    const pending = got(url, {
-      method: 'GET',
-      searchParams: { page, pageSize },
-      headers,
-      responseType: 'text',
-      timeout: {
-        lookup: phaseTimeout,
-        connect: phaseTimeout,
-        secureConnect: phaseTimeout,
-        response: options.timeoutMs,
-        request: options.timeoutMs,
-      },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      // A redirect would carry the Client-Token header wherever it points.
-      followRedirect: false,
-    });
-    let oversized = false;
-    pending.on('downloadProgress', (progress) => {
-      if (progress.transferred > maxAnswerBytes) {
-        oversized = true;
-        pending.cancel();
-      }
-    });
-    try {
-      return await pending;
-    } catch (error) {
-      if (oversized) throw badAnswer(`Z-API contacts page exceeded ${maxAnswerBytes} bytes`);
-      throw error;
-    }
-  }
-
+  const zapiRequest = createZapiRequest(options);
   return {
     pageSize,
-    async getContactsPage(instance, page) {
-      try {
-        return interpret(await fetchPage(instance, page));
-      } catch (error) {
-        throw withoutSecrets(error, [instance.token, options.clientToken]);
-      }
+    getContactsPage(instance, page) {
+      return zapiRequest(instance, { method: 'contacts', searchParams: { page, pageSize }, maxAnswerBytes }, interpret);
     },
   };
 }
@@ -135,18 +92,6 @@ function interpret(response: Response<string>): ZapiContactEntry[] {
 /** Retryable, as for profile pictures: field reports show malformed 200s under load. */
 function badAnswer(message: string): ArchiveError {
   return new ArchiveError(ErrorCode.ZapiBadAnswer, message, { retryable: true });
-}
-
-/** got's errors become classified ArchiveErrors; every text is cleaned of both tokens. */
-function withoutSecrets(error: unknown, secrets: (string | undefined)[]): unknown {
-  const clean = (value: string) => scrubSecrets(redactZapiUrl(value), secrets);
-  const classified = error instanceof RequestError ? zapiTransportError(error) : error;
-  if (!(classified instanceof ArchiveError)) return classified;
-  return new ArchiveError(classified.code, clean(classified.message), {
-    retryable: classified.retryable,
-    ...(classified.retryAfterMs === undefined ? {} : { retryAfterMs: classified.retryAfterMs }),
-    ...(classified.cause === undefined ? {} : { cause: detachedCause(classified.cause, clean) }),
-  });
 }
 
 export interface ContactsPage {
