@@ -219,6 +219,8 @@ const envSchema = z.object({
   JOB_ATTEMPTS: positiveInt(5, 100),
   JOB_BACKOFF_MS: positiveInt(5_000),
   ZAPI_MAX_REQUESTS_PER_DAY: optionalPositiveInt(100_000_000),
+  ZAPI_BREAKER_FAILURES: positiveInt(5, 1000),
+  ZAPI_BREAKER_PROBE: duration('1m'),
   NO_PICTURE_CONFIRMATIONS: positiveInt(2, 100),
 
   REFRESH_CRON: cronSchedule,
@@ -288,6 +290,10 @@ export interface Config {
     maxRequestsPerSecond: number;
     /** Per Z-API instance and UTC day; null = no daily cap. */
     maxRequestsPerDay: number | null;
+    /** Failed Z-API calls in a row that open an instance's circuit breaker. */
+    breakerFailures: number;
+    /** First wait before probing an open breaker; doubles up to 30 minutes. */
+    breakerProbeMs: number;
     attempts: number;
     backoffMs: number;
     noPictureConfirmations: number;
@@ -414,6 +420,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       concurrency: e.WORKER_CONCURRENCY,
       maxRequestsPerSecond: e.ZAPI_MAX_REQUESTS_PER_SECOND,
       maxRequestsPerDay: e.ZAPI_MAX_REQUESTS_PER_DAY,
+      breakerFailures: e.ZAPI_BREAKER_FAILURES,
+      breakerProbeMs: e.ZAPI_BREAKER_PROBE,
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
       noPictureConfirmations: e.NO_PICTURE_CONFIRMATIONS,

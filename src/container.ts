@@ -8,6 +8,7 @@ import { createImageProcessor } from './image/image-processor.js';
 import { SweepsRepository } from './db/sweeps-repository.js';
 import { ArchiveQueues } from './jobs/archive-queue.js';
 import { RefreshQueue } from './jobs/refresh-queue.js';
+import { InstanceBreakers } from './jobs/instance-breaker.js';
 import { pacedCalls, ZapiCallBudget } from './jobs/zapi-call-budget.js';
 import { RefreshSweeper } from './refresh/refresh-sweeper.js';
 import type { Logger } from './logger.js';
@@ -18,6 +19,7 @@ import { ContactIntake } from './hooks/contact-intake.js';
 import { WebhookReceiver } from './hooks/webhook-receiver.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
 import { createZapiClient } from './zapi/zapi-client.js';
+import { createZapiStatus } from './zapi/zapi-status.js';
 import { createZapiContacts, type ZapiContactsSource } from './zapi/zapi-contacts.js';
 
 /**
@@ -38,6 +40,7 @@ export class Container {
   private newContactListenerInstance: NewContactListener | undefined;
   private objectStoreInstance: S3ObjectStore | undefined;
   private metricsInstance: Metrics | undefined;
+  private breakersInstance: InstanceBreakers | undefined;
 
   constructor(
     readonly config: Config,
@@ -148,6 +151,21 @@ export class Container {
     return this.objectStoreInstance;
   }
 
+  breakers(): InstanceBreakers {
+    const { config } = this;
+    this.breakersInstance ??= new InstanceBreakers({
+      redis: this.producer(),
+      prefix: config.queuePrefix,
+      queues: this.archiveQueues(),
+      status: createZapiStatus(config.zapi),
+      instances: config.zapi.instances,
+      logger: this.logger,
+      failuresToOpen: config.worker.breakerFailures,
+      firstProbeMs: config.worker.breakerProbeMs,
+    });
+    return this.breakersInstance;
+  }
+
   contactIntake(): ContactIntake {
     return new ContactIntake(this.contacts, this.archiveQueues());
   }
@@ -156,6 +174,7 @@ export class Container {
     return new WebhookReceiver({
       contacts: this.contacts,
       queues: this.archiveQueues(),
+      breakers: this.breakers(),
       redis: this.producer(),
       prefix: this.config.queuePrefix,
       minAgeMs: this.config.http.webhookMinAgeMs,
@@ -197,6 +216,12 @@ export class Container {
         queueCounts: () => queues.countsByInstance(),
         contactsByStatus: () => this.contacts.countByStatus(),
         oldestDue: () => this.contacts.oldestDue(),
+        openBreakers: async () =>
+          Object.fromEntries(
+            await Promise.all(
+              queues.instanceIds.map(async (id) => [id, (await this.breakers().state(id)) !== null] as const),
+            ),
+          ),
       });
       this.metricsInstance = metrics;
     }

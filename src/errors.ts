@@ -26,6 +26,12 @@ export interface ArchiveErrorOptions {
   retryable: boolean;
   /** Server-requested wait (e.g. Retry-After) before the next attempt. */
   retryAfterMs?: number;
+  /**
+   * The Z-API instance itself is down (its phone disconnected, or it refuses our
+   * credentials): every call to it will fail alike until someone fixes it, so its circuit
+   * breaker opens at once.
+   */
+  instanceDown?: boolean;
   cause?: unknown;
 }
 
@@ -34,12 +40,14 @@ export class ArchiveError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
+  readonly instanceDown: boolean;
 
   constructor(code: ErrorCode, message: string, options: ArchiveErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable;
     this.retryAfterMs = options.retryAfterMs;
+    this.instanceDown = options.instanceDown ?? false;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ContactsRepository } from '../db/contacts-repository.js';
 import type { ArchiveQueues } from '../jobs/archive-queue.js';
+import type { InstanceBreakers } from '../jobs/instance-breaker.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { MicroBatch } from './micro-batch.js';
@@ -13,6 +14,8 @@ export type WebhookAnswer =
 export interface WebhookReceiverDeps {
   contacts: Pick<ContactsRepository, 'createOrRead'>;
   queues: ArchiveQueues;
+  /** Connected/Disconnected callbacks open and close the instance's breaker at once. */
+  breakers: Pick<InstanceBreakers, 'open' | 'close'>;
   redis: Redis;
   prefix: string;
   /** WEBHOOK_MIN_AGE: a known contact is re-checked only when last checked longer ago than this. */
@@ -70,6 +73,8 @@ export class WebhookReceiver {
     }
     if (event.kind === 'connection') {
       logger.info({ instance: event.instanceId, connected: event.connected }, 'Z-API instance connection changed');
+      if (event.connected) await this.deps.breakers.close(event.instanceId, 'ConnectedCallback webhook');
+      else await this.deps.breakers.open(event.instanceId, 'DisconnectedCallback webhook');
       return { result: 'logged' };
     }
     if (event.kind === 'ignored') return { result: 'ignored', reason: event.reason };

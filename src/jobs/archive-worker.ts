@@ -7,6 +7,7 @@ import type { ArchiveContactService, ArchiveOutcome } from '../pipeline/archive-
 import { archiveBackoff } from './backoff.js';
 import { archiveJobPayload, archiveQueueName, type ArchiveJobPayload } from './archive-job.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { InstanceBreakers } from './instance-breaker.js';
 import { InstanceBusyError, type ZapiCallBudget } from './zapi-call-budget.js';
 
 export interface ArchiveWorkerOptions {
@@ -23,6 +24,7 @@ export interface ArchiveWorkerOptions {
   slots: LimitFunction;
   budget: ZapiCallBudget;
   metrics: Metrics;
+  breakers: Pick<InstanceBreakers, 'recordSuccess' | 'recordFailure'>;
 }
 
 /** A refresh job skipped because its instance has spent the day's Z-API budget. */
@@ -72,6 +74,7 @@ export function createArchiveWorker(
         service.archive({ ...request, queuedAt: new Date(request.requestedAt ?? job.timestamp) }),
       );
       log.info({ ...outcome, refresh, durationMs: elapsedMs() }, 'contact checked');
+      await options.breakers.recordSuccess(request.instanceId);
       options.metrics.jobs.inc({ outcome: outcome.outcome, error_code: '' });
       return outcome;
     } catch (error) {
@@ -87,6 +90,13 @@ export function createArchiveWorker(
         options.metrics.jobs.inc({ outcome: 'rate_limited', error_code: error.code });
         await service.recordFailure(request, message, false);
         await options.queue.rateLimit(pauseMs);
+        throw Worker.RateLimitError();
+      }
+      if (await options.breakers.recordFailure(request.instanceId, error)) {
+        // The instance is down and its queue paused: the job waits there, its attempt unspent.
+        log.warn({ outcome: 'instance_down', error: message }, 'instance down: job waits for its circuit breaker');
+        options.metrics.jobs.inc({ outcome: 'instance_down', error_code: isArchiveError(error) ? error.code : '' });
+        await service.recordFailure(request, message, false);
         throw Worker.RateLimitError();
       }
       const permanent = error instanceof ArchiveError ? !error.retryable : false;

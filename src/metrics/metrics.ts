@@ -6,6 +6,8 @@ export interface StateSource {
   contactsByStatus(): Promise<Record<string, number>>;
   /** next_check_at of the contact that has waited longest, or null when none is due. */
   oldestDue(): Promise<Date | null>;
+  /** Instances whose circuit breaker is open. */
+  openBreakers(): Promise<Record<string, boolean>>;
 }
 
 /**
@@ -75,6 +77,16 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         for (const [status, count] of Object.entries(await source.contactsByStatus())) this.set({ status }, count);
+      },
+    });
+    new Gauge({
+      name: 'avatar_archiver_circuit_open',
+      help: "1 while an instance's circuit breaker is open (its queue paused), 0 otherwise",
+      labelNames: ['instance'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const [instance, open] of Object.entries(await source.openBreakers()))
+          this.set({ instance }, open ? 1 : 0);
       },
     });
     new Gauge({

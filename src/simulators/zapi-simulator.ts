@@ -72,6 +72,11 @@ export interface ZapiSimulator {
   setContactList(instanceId: string, entries: ZapiContactListEntry[]): void;
   /** How the instance's `/contacts` requests are answered, in order, then the last repeats (default: the page). */
   setContactsBehaviour(instanceId: string, behaviour: ZapiContactsBehaviour | ZapiContactsBehaviour[]): void;
+  /**
+   * The instance's phone disconnected (or back): while disconnected every profile-picture
+   * lookup answers 400 `{"error": "You are not connected."}` and `/status` says so.
+   */
+  setConnected(instanceId: string, connected: boolean): void;
   close(): Promise<void>;
 }
 
@@ -97,6 +102,7 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
   const contactLists = new Map<string, ZapiContactListEntry[]>();
   const contactsBehaviours = new Map<string, ZapiContactsBehaviour[]>();
   const requests: RecordedZapiRequest[] = [];
+  const disconnected = new Set<string>();
 
   function nextBehaviour(phone: string): ZapiBehaviour {
     const queue = contacts.get(phone);
@@ -148,9 +154,19 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
       }
     }
     if (route.method === 'contacts') return serveContacts(req, res, instance.id, url);
+    if (route.method === 'status') {
+      return sendJson(
+        res,
+        200,
+        disconnected.has(instance.id)
+          ? { connected: false, smartphoneConnected: false, error: 'You are not connected.' }
+          : { connected: true, smartphoneConnected: true, error: null },
+      );
+    }
     if (route.method !== 'profile-picture') return sendJson(res, notFoundStatus, NOT_FOUND);
     if (req.method !== 'GET') return send(res, 405, '');
     if (phone === null || !PHONE.test(phone)) return sendJson(res, 400, { error: 'Invalid phone' });
+    if (disconnected.has(instance.id)) return sendJson(res, 400, { error: 'You are not connected.' });
     play(res, nextBehaviour(phone));
   }
 
@@ -175,6 +191,10 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
     },
     setContactsBehaviour(instanceId, behaviour) {
       contactsBehaviours.set(instanceId, Array.isArray(behaviour) ? [...behaviour] : [behaviour]);
+    },
+    setConnected(instanceId, connected) {
+      if (connected) disconnected.delete(instanceId);
+      else disconnected.add(instanceId);
     },
     close() {
       server.closeAllConnections();

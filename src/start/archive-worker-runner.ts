@@ -52,6 +52,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
       slots,
       budget: container.zapiCallBudget(),
       metrics: container.metrics(),
+      breakers: container.breakers(),
     });
     worker.on('error', (error) => logger.error({ error: error.message, instance: instanceId }, 'worker error'));
     archiveWorkers.set(instanceId, worker);
@@ -75,6 +76,8 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   // The database hook: contacts inserted by any app are queued at once.
   const newContacts = container.newContactListener();
   await newContacts.start();
+  const breakers = container.breakers();
+  breakers.start();
 
   await refreshQueue.schedule(config.refresh.cron, config.refresh.timezone);
   // A sweep whose run job was lost (Redis flushed, or every attempt failed) carries on from its cursor.
@@ -93,6 +96,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   );
   const closeWorkers = async () => {
     await newContacts.stop();
+    await breakers.stop();
     await Promise.all(workers.map((worker) => worker.close()));
   };
   return {

@@ -23,6 +23,8 @@ interface KnownError {
   pattern: RegExp;
   hint: string;
   retryable?: boolean;
+  /** Says the instance as a whole is down, not this one lookup. */
+  instanceDown?: boolean;
 }
 
 const KNOWN_ERRORS: KnownError[] = [
@@ -44,6 +46,7 @@ const KNOWN_ERRORS: KnownError[] = [
     pattern: /not connected|restore the session/i,
     hint: "the instance's WhatsApp session is disconnected",
     retryable: true,
+    instanceDown: true,
   },
 ];
 
@@ -73,10 +76,15 @@ export function zapiFailureError(failure: ZapiFailure, now: number = Date.now())
     const requested = parseRetryAfterMs(failure.retryAfter, now);
     return new ArchiveError(ErrorCode.ZapiUnavailable, message, {
       retryable: true,
+      instanceDown: known?.instanceDown ?? false,
       ...(requested === undefined ? {} : { retryAfterMs: clampWait(requested) }),
     });
   }
-  return new ArchiveError(ErrorCode.ZapiRejected, message, { retryable: false });
+  // 401/403 refuse the instance's credentials (or this server), whatever the lookup.
+  return new ArchiveError(ErrorCode.ZapiRejected, message, {
+    retryable: false,
+    instanceDown: status === 401 || status === 403,
+  });
 }
 
 /** Network-level failures (no HTTP answer at all) are always worth another attempt. */

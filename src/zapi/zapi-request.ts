@@ -96,6 +96,7 @@ function withoutSecrets(error: unknown, secrets: (string | undefined)[]): unknow
   if (!(classified instanceof ArchiveError)) return classified;
   return new ArchiveError(classified.code, clean(classified.message), {
     retryable: classified.retryable,
+    instanceDown: classified.instanceDown,
     ...(classified.retryAfterMs === undefined ? {} : { retryAfterMs: classified.retryAfterMs }),
     ...(classified.cause === undefined ? {} : { cause: detachedCause(classified.cause, clean) }),
   });

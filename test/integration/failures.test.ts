@@ -6,6 +6,8 @@ let h: Harness;
 let crashesLeft = 0;
 beforeAll(async () => {
   h = await startHarness('failures', {
+    // These tests are about one job's attempts; the instance's breaker has its own test file.
+    env: { ZAPI_BREAKER_FAILURES: '1000' },
     // A crash between the upload and the database write, as a killed process would leave it.
     wrapContacts: (real) => ({
       ensureContact: (...args) => real.ensureContact(...args),

@@ -229,6 +229,7 @@ describe('health, metrics and docs', () => {
       'avatar_archiver_download_bytes_total',
       'avatar_archiver_image_processing_seconds_bucket',
       'avatar_archiver_webhook_events_total',
+      'avatar_archiver_circuit_open',
     ]) {
       expect(metrics.body).toContain(name);
     }
@@ -323,7 +324,7 @@ describe('the Z-API webhook', () => {
     expect(groups).toBe(0);
   });
 
-  test('fromMe, newsletters, broadcasts, @lid and group ids are ignored with a reason; connection events are logged', async () => {
+  test('fromMe, newsletters, broadcasts, @lid and group ids are ignored with a reason', async () => {
     const answers = await Promise.all(
       [
         message('5511981000005', { fromMe: true }),
@@ -335,8 +336,6 @@ describe('the Z-API webhook', () => {
         message('120363019502650977-group', { isGroup: true, participantPhone: '120363000000000001-group' }),
         { type: 'MessageStatusCallback', instanceId: INSTANCE.id, status: 'READ' },
         { ...message('5511981000007'), instanceId: 'someone-else' },
-        { type: 'DisconnectedCallback', instanceId: INSTANCE.id, error: 'Device has been disconnected' },
-        { type: 'ConnectedCallback', instanceId: INSTANCE.id, connected: true },
       ].map(async (payload) => (await webhook(payload)).json()),
     );
     expect(answers).toEqual([
@@ -349,12 +348,27 @@ describe('the Z-API webhook', () => {
       { result: 'ignored', reason: 'group_id' },
       { result: 'ignored', reason: 'not_a_message' },
       { result: 'ignored', reason: 'unknown_instance' },
-      { result: 'logged' },
-      { result: 'logged' },
     ]);
     expect(
       await h.container.prisma.contact.count({ where: { phone: { in: ['5511981000005', '5511981000007'] } } }),
     ).toBe(0);
+  });
+
+  test('Disconnected/ConnectedCallback open and close the instance circuit breaker at once', async () => {
+    const breakers = h.container.breakers();
+    const queue = h.container.archiveQueues().queue(INSTANCE.id);
+    const down = await webhook({
+      type: 'DisconnectedCallback',
+      instanceId: INSTANCE.id,
+      error: 'Device has been disconnected',
+    });
+    expect(down.json()).toEqual({ result: 'logged' });
+    expect(await breakers.state(INSTANCE.id)).toMatchObject({ reason: 'DisconnectedCallback webhook' });
+    expect(await queue.isPaused()).toBe(true);
+    const up = await webhook({ type: 'ConnectedCallback', instanceId: INSTANCE.id, connected: true });
+    expect(up.json()).toEqual({ result: 'logged' });
+    expect(await breakers.state(INSTANCE.id)).toBeNull();
+    expect(await queue.isPaused()).toBe(false);
   });
 
   test('the same message delivered twice queues once; an active contact is checked at most once per WEBHOOK_MIN_AGE', async () => {

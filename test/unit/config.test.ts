@@ -32,6 +32,8 @@ describe('loadConfig', () => {
       concurrency: 8,
       maxRequestsPerSecond: 5,
       maxRequestsPerDay: null,
+      breakerFailures: 5,
+      breakerProbeMs: 60_000,
       attempts: 5,
       backoffMs: 5000,
       noPictureConfirmations: 2,
@@ -42,6 +44,14 @@ describe('loadConfig', () => {
       minAgeMs: 20 * 3_600_000,
       maxAgeMs: 7 * 86_400_000,
       maxQueued: 10_000,
+    });
+    expect(config.http).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      metricsPort: null,
+      apiToken: null,
+      webhookSecret: null,
+      webhookMinAgeMs: 24 * 3_600_000,
     });
     expect(config.s3).toBeNull();
     expect(Object.isFrozen(config)).toBe(true);
@@ -160,5 +170,24 @@ describe('refresh settings', () => {
     expect(problems({ ...minimal, REFRESH_MIN_AGE: '2d', REFRESH_MAX_AGE: '1d' })).toEqual([
       'REFRESH_MAX_AGE: must not be shorter than REFRESH_MIN_AGE',
     ]);
+  });
+});
+
+describe('HTTP settings', () => {
+  test('serve needs API_TOKEN; tokens and secrets must be long enough, and are never echoed', () => {
+    expect(problems(minimal, { api: true })).toEqual([
+      'API_TOKEN: is required by serve (every /v1 route needs it; e.g. openssl rand -hex 24)',
+    ]);
+    const found = problems({
+      ...minimal,
+      API_TOKEN: 'short-secret',
+      WEBHOOK_SECRET: 'has/slash-and-is-long-enough',
+      PORT: '70000',
+    });
+    expect(found.join('\n')).toMatch(/API_TOKEN: must be at least 24 characters/);
+    expect(found.join('\n')).toMatch(/WEBHOOK_SECRET: must be 24-128 letters, digits, - or _/);
+    expect(found.join('\n')).toMatch(/PORT: expected a whole number from 1 to 65535/);
+    expect(found.join('\n')).not.toContain('short-secret');
+    expect(found.join('\n')).not.toContain('has/slash');
   });
 });

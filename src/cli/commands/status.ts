@@ -69,6 +69,7 @@ async function printOverview(container: Container, options: StatusOptions): Prom
         refreshJobsQueued: queueCounts[id]!.prioritized,
         zapiCallsToday: await budget.usedToday(id),
         zapiCallsPerDay: config.worker.maxRequestsPerDay,
+        breaker: await container.breakers().state(id),
       })),
   );
   const unconfigured = Object.entries(due).filter(([id]) => !queues.instanceIds.includes(id));
@@ -101,8 +102,12 @@ async function printOverview(container: Container, options: StatusOptions): Prom
   for (const instance of instances) {
     const { waiting, prioritized, active, delayed } = instance.queue;
     const cap = instance.zapiCallsPerDay === null ? '' : ` of ${instance.zapiCallsPerDay}`;
+    const { breaker } = instance;
+    const circuit = breaker
+      ? `OPEN since ${new Date(breaker.since).toISOString()} (${breaker.reason}); last probe ${breaker.lastProbeAt ? `${new Date(breaker.lastProbeAt).toISOString()}: ${breaker.lastProbe}` : 'not yet'}, next ${new Date(breaker.nextProbeAt).toISOString()}`
+      : 'closed';
     console.log(
-      `instance ${instance.id}: due ${instance.dueNow}, queue waiting ${waiting} refresh ${prioritized} active ${active} delayed ${delayed}, Z-API calls today ${instance.zapiCallsToday}${cap}`,
+      `instance ${instance.id}: circuit ${circuit}; due ${instance.dueNow}, queue waiting ${waiting} refresh ${prioritized} active ${active} delayed ${delayed}, Z-API calls today ${instance.zapiCallsToday}${cap}`,
     );
   }
   for (const [id, count] of unconfigured) console.log(`instance ${id} (not configured): due ${count}, not swept`);

@@ -153,3 +153,14 @@ describe('redaction', () => {
     expect(detachedCause('boom')).toBeUndefined();
   });
 });
+
+test('answers that say the instance itself is down are marked for its circuit breaker', () => {
+  const down = (failure: Parameters<typeof zapiFailureError>[0]) => zapiFailureError(failure, NOW).instanceDown;
+  expect(down({ status: 400, error: 'You are not connected.' })).toBe(true);
+  expect(down({ status: 200, error: 'You need to restore the session.' })).toBe(true);
+  expect(down({ status: 401 })).toBe(true);
+  expect(down({ status: 403, error: 'Forbidden' })).toBe(true);
+  expect(down({ status: 400, error: 'Invalid phone' })).toBe(false);
+  expect(down({ status: 502 })).toBe(false);
+  expect(down({ status: 429 })).toBe(false);
+});

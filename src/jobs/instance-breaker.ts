@@ -1,0 +1,167 @@
+import type { Redis } from 'ioredis';
+import type { ZapiInstance } from '../config.js';
+import { describeError, isArchiveError, ErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { InstanceStatusSource } from '../zapi/zapi-status.js';
+import type { ArchiveQueues } from './archive-queue.js';
+
+export interface BreakerState {
+  since: number;
+  reason: string;
+  lastProbeAt: number | null;
+  lastProbe: string | null;
+  nextProbeAt: number;
+  probeDelayMs: number;
+}
+
+export interface InstanceBreakersDeps {
+  redis: Redis;
+  prefix: string;
+  queues: ArchiveQueues;
+  status: InstanceStatusSource;
+  instances: ZapiInstance[];
+  logger: Logger;
+  /** ZAPI_BREAKER_FAILURES: failed calls in a row that open the breaker. */
+  failuresToOpen: number;
+  /** ZAPI_BREAKER_PROBE: first wait before asking /status, doubled after each "still down". */
+  firstProbeMs: number;
+  maxProbeMs?: number;
+  now?: () => number;
+}
+
+const MAX_PROBE_MS = 30 * 60_000;
+const HEALTH_FAILURES = new Set<string>([ErrorCode.ZapiUnavailable, ErrorCode.ZapiBadAnswer]);
+const PROBE_LOCK_MS = 30_000;
+
+/**
+ * One circuit breaker per Z-API instance, kept in Redis so every worker process shares it.
+ * Open means the instance's queue is paused (BullMQ pauses it for every process): its jobs
+ * wait, spend no attempt and make no Z-API call, and other instances' queues are untouched.
+ * It opens at once when Z-API says the instance itself is down (phone disconnected, session
+ * to restore, credentials refused), or after ZAPI_BREAKER_FAILURES failed calls in a row;
+ * it closes when GET /status says `connected`, probed with a growing wait, or when a
+ * ConnectedCallback webhook says so. One log line on each change, not per job.
+ */
+export class InstanceBreakers {
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private probing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: InstanceBreakersDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async state(instanceId: string): Promise<BreakerState | null> {
+    const raw = await this.deps.redis.get(this.key('breaker', instanceId));
+    return raw ? (JSON.parse(raw) as BreakerState) : null;
+  }
+
+  /** A call that worked: the run of failures is over. */
+  async recordSuccess(instanceId: string): Promise<void> {
+    await this.deps.redis.del(this.key('breaker-failures', instanceId));
+  }
+
+  /**
+   * Returns true when the breaker is (now) open, so the job should wait instead of failing.
+   * Only failures that speak of the instance or of Z-API count: a rejected phone or a 429
+   * (which pauses the instance by itself) says nothing about its health.
+   */
+  async recordFailure(instanceId: string, error: unknown): Promise<boolean> {
+    if (isArchiveError(error) && error.instanceDown) {
+      await this.open(instanceId, describeError(error));
+      return true;
+    }
+    if (!isArchiveError(error) || !HEALTH_FAILURES.has(error.code)) return (await this.state(instanceId)) !== null;
+    const key = this.key('breaker-failures', instanceId);
+    const [[, failures]] = (await this.deps.redis.multi().incr(key).pexpire(key, MAX_PROBE_MS).exec()) as [
+      [Error | null, number],
+    ];
+    if (failures >= this.deps.failuresToOpen) {
+      await this.open(instanceId, `${failures} Z-API calls failed in a row; last: ${describeError(error)}`);
+      return true;
+    }
+    return (await this.state(instanceId)) !== null;
+  }
+
+  async open(instanceId: string, reason: string): Promise<void> {
+    const now = this.now();
+    const state: BreakerState = {
+      since: now,
+      reason,
+      lastProbeAt: null,
+      lastProbe: null,
+      nextProbeAt: now + this.deps.firstProbeMs,
+      probeDelayMs: this.deps.firstProbeMs,
+    };
+    const opened = await this.deps.redis.set(this.key('breaker', instanceId), JSON.stringify(state), 'NX');
+    // Pausing again is harmless, and repairs a process that died between the two steps.
+    await this.deps.queues.queue(instanceId).pause();
+    if (opened === 'OK')
+      this.deps.logger.warn({ instance: instanceId, reason }, 'circuit breaker opened: instance paused');
+  }
+
+  async close(instanceId: string, why: string): Promise<void> {
+    const closed = await this.deps.redis.del(this.key('breaker', instanceId), this.key('breaker-failures', instanceId));
+    await this.deps.queues.queue(instanceId).resume();
+    if (closed > 0) this.deps.logger.info({ instance: instanceId, why }, 'circuit breaker closed: instance resumed');
+  }
+
+  /** Probes open breakers whose wait is over, every `intervalMs`, one process per instance at a time. */
+  start(intervalMs = 1_000): void {
+    this.timer ??= setInterval(() => {
+      this.probing = this.probing.then(() => this.probeDue());
+    }, intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.probing;
+  }
+
+  private async probeDue(): Promise<void> {
+    for (const instance of this.deps.instances) {
+      try {
+        const state = await this.state(instance.id);
+        if (!state || state.nextProbeAt > this.now()) continue;
+        const lockKey = this.key('breaker-probe', instance.id);
+        if ((await this.deps.redis.set(lockKey, '1', 'PX', PROBE_LOCK_MS, 'NX')) !== 'OK') continue;
+        try {
+          await this.probe(instance, state);
+        } finally {
+          await this.deps.redis.del(lockKey);
+        }
+      } catch (error) {
+        this.deps.logger.warn({ instance: instance.id, error: describeError(error) }, 'circuit breaker probe failed');
+      }
+    }
+  }
+
+  private async probe(instance: ZapiInstance, state: BreakerState): Promise<void> {
+    let outcome: string;
+    try {
+      const status = await this.deps.status.getStatus(instance);
+      if (status.connected) {
+        await this.close(instance.id, 'Z-API status says connected');
+        return;
+      }
+      outcome = status.error ?? 'not connected';
+    } catch (error) {
+      outcome = describeError(error);
+    }
+    const now = this.now();
+    const probeDelayMs = Math.min(state.probeDelayMs * 2, this.deps.maxProbeMs ?? MAX_PROBE_MS);
+    const next: BreakerState = {
+      ...state,
+      lastProbeAt: now,
+      lastProbe: outcome,
+      nextProbeAt: now + probeDelayMs,
+      probeDelayMs,
+    };
+    await this.deps.redis.set(this.key('breaker', instance.id), JSON.stringify(next), 'XX');
+  }
+
+  private key(kind: string, instanceId: string): string {
+    return `${this.deps.prefix}:${kind}:${encodeURIComponent(instanceId)}`;
+  }
+}
