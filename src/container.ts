@@ -16,6 +16,7 @@ import { countedDownloader, countedSource, timedProcessor } from './metrics/inst
 import { Metrics } from './metrics/metrics.js';
 import { ArchiveContactService, type ArchiveDependencies } from './pipeline/archive-contact.js';
 import { ContactIntake } from './hooks/contact-intake.js';
+import { DeadLetters } from './hooks/dead-letters.js';
 import { WebhookReceiver } from './hooks/webhook-receiver.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
 import { createZapiClient } from './zapi/zapi-client.js';
@@ -164,6 +165,10 @@ export class Container {
       firstProbeMs: config.worker.breakerProbeMs,
     });
     return this.breakersInstance;
+  }
+
+  deadLetters(): DeadLetters {
+    return new DeadLetters(this.contacts, this.archiveQueues());
   }
 
   contactIntake(): ContactIntake {

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config.js';
 import { isArchiveError } from '../errors.js';
 import { enqueueCommand } from './commands/enqueue.js';
+import { failedCommand, retryCommand } from './commands/failed.js';
 import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
 import { refreshCommand } from './commands/refresh.js';
@@ -52,6 +53,23 @@ function buildProgram(): Command {
     .description("read the instance's WhatsApp contact list from Z-API, create every contact and queue its picture")
     .option('-i, --instance <id>', 'only this Z-API instance (default: every configured one, one after the other)')
     .action(importCommand);
+
+  program
+    .command('failed')
+    .description('list FAILED contacts with their reason and when, newest first')
+    .option('-i, --instance <id>', 'only this instance')
+    .option('-r, --reason <code>', 'only this error code, e.g. ZAPI_REJECTED or IMAGE_INVALID')
+    .option('-l, --limit <n>', 'at most this many (default 100)')
+    .addOption(new Option('--json', 'print JSON'))
+    .action(failedCommand);
+
+  program
+    .command('retry')
+    .description('queue contacts again, ahead of any sweep')
+    .option('--failed', 'every FAILED contact (narrowed by --instance and --reason)')
+    .option('-i, --instance <id>', 'only this instance')
+    .option('-r, --reason <code>', 'only this error code')
+    .action(retryCommand);
 
   program
     .command('status')

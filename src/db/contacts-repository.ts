@@ -123,6 +123,31 @@ export class ContactsRepository {
     }));
   }
 
+  /**
+   * FAILED contacts, newest failure first, optionally of one instance and one error code
+   * (`last_error` starts with the code), a page at a time after `beforeId`.
+   */
+  async listFailed(filter: { instanceId?: string; reason?: string; limit: number; beforeId?: number }) {
+    return this.prisma.contact.findMany({
+      where: {
+        avatarStatus: AvatarStatus.FAILED,
+        ...(filter.instanceId ? { instanceId: filter.instanceId } : {}),
+        ...(filter.reason ? { lastError: { startsWith: `${filter.reason}:` } } : {}),
+        ...(filter.beforeId ? { id: { lt: filter.beforeId } } : {}),
+      },
+      orderBy: { id: 'desc' },
+      take: filter.limit,
+      select: {
+        id: true,
+        instanceId: true,
+        phone: true,
+        lastError: true,
+        lastErrorAt: true,
+        consecutiveFailures: true,
+      },
+    });
+  }
+
   /** next_check_at of the contact that has been due longest, or null when none is due. */
   async oldestDue(): Promise<Date | null> {
     const oldest = await this.prisma.contact.findFirst({

@@ -16,10 +16,12 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ContactsRepository } from '../db/contacts-repository.js';
 import type { ContactIntake } from '../hooks/contact-intake.js';
+import type { DeadLetters } from '../hooks/dead-letters.js';
 import type { WebhookReceiver } from '../hooks/webhook-receiver.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { contactRoutes } from './routes/contacts.js';
+import { failedRoutes } from './routes/failed.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { webhookRoutes } from './routes/webhook.js';
 import { redactWebhookPath, sameSecret } from './secrets.js';
@@ -30,6 +32,7 @@ export interface HttpAppDeps {
   readiness: Readiness;
   intake: ContactIntake;
   contacts: Pick<ContactsRepository, 'findContactWithRenditions'>;
+  deadLetters: DeadLetters;
   apiToken: string;
   /** Null: no webhook route. */
   webhook: { receiver: WebhookReceiver; secret: string } | null;
@@ -102,6 +105,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
       }
     });
     await api.register(contactRoutes({ intake: deps.intake, contacts: deps.contacts }));
+    await api.register(failedRoutes(deps.deadLetters));
   });
   return app;
 }

@@ -64,3 +64,33 @@ export const webhookBody = z
   .record(z.string(), z.unknown())
   .describe('a Z-API webhook payload (ReceivedCallback, ConnectedCallback, DisconnectedCallback, ...)');
 export const webhookAnswer = z.object({ result: z.string(), reason: z.string().optional() });
+
+export const failedQuery = z.object({
+  instanceId: z.string().max(128).optional(),
+  reason: z
+    .string()
+    .regex(/^[A-Z_]{3,40}$/, 'an error code such as ZAPI_REJECTED')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().positive().optional().describe('the `next` of the previous page'),
+});
+export const failedAnswer = z.object({
+  contacts: z.array(
+    z.object({
+      instanceId: z.string(),
+      phone: z.string(),
+      lastError: z.string().nullable(),
+      lastErrorAt: z.string().nullable(),
+      consecutiveFailures: z.number(),
+    }),
+  ),
+  next: z.number().nullable(),
+});
+export const retryFailedBody = z.object({
+  instanceId: z.string().max(128).optional(),
+  reason: z
+    .string()
+    .regex(/^[A-Z_]{3,40}$/, 'an error code such as ZAPI_REJECTED')
+    .optional(),
+});
+export const retryFailedAnswer = z.object({ queued: z.number(), alreadyQueued: z.number(), skipped: z.number() });

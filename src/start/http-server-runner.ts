@@ -21,6 +21,7 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
     readiness: () => container.readiness(),
     intake: container.contactIntake(),
     contacts: container.contacts,
+    deadLetters: container.deadLetters(),
     apiToken: config.http.apiToken,
     webhook: config.http.webhookSecret
       ? { receiver: container.webhookReceiver(), secret: config.http.webhookSecret }
