@@ -15,6 +15,7 @@ import type { Logger } from './logger.js';
 import { countedDownloader, countedSource, timedProcessor } from './metrics/instrumented.js';
 import { Metrics } from './metrics/metrics.js';
 import { ArchiveContactService, type ArchiveDependencies } from './pipeline/archive-contact.js';
+import { ContactEraser } from './erasure/contact-eraser.js';
 import { ContactIntake } from './hooks/contact-intake.js';
 import { DeadLetters } from './hooks/dead-letters.js';
 import { WebhookReceiver } from './hooks/webhook-receiver.js';
@@ -165,6 +166,10 @@ export class Container {
       firstProbeMs: config.worker.breakerProbeMs,
     });
     return this.breakersInstance;
+  }
+
+  contactEraser(): ContactEraser {
+    return new ContactEraser(this.contacts, this.objectStore(), this.archiveQueues(), this.logger);
   }
 
   deadLetters(): DeadLetters {

@@ -5,6 +5,7 @@ import { enqueueCommand } from './commands/enqueue.js';
 import { failedCommand, retryCommand } from './commands/failed.js';
 import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
+import { purgeCommand } from './commands/purge.js';
 import { refreshCommand } from './commands/refresh.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
@@ -53,6 +54,15 @@ function buildProgram(): Command {
     .description("read the instance's WhatsApp contact list from Z-API, create every contact and queue its picture")
     .option('-i, --instance <id>', 'only this Z-API instance (default: every configured one, one after the other)')
     .action(importCommand);
+
+  program
+    .command('purge')
+    .description('erase contacts: rows, every version and the objects no other contact uses, with an audit row')
+    .argument('<phones...>', 'phone numbers')
+    .option('-i, --instance <id>', 'the Z-API instance the contacts belong to (required)')
+    .option('--keep-contact', 'keep the contact row (with --opt-out)')
+    .option('--opt-out', 'never archive this contact again, whatever asks for it (with --keep-contact)')
+    .action(purgeCommand);
 
   program
     .command('failed')

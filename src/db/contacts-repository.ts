@@ -148,6 +148,68 @@ export class ContactsRepository {
     });
   }
 
+  /**
+   * What erasing a contact would remove: its versions, and the object keys of the pictures
+   * no other contact has a version of (a picture shared with another contact stays).
+   */
+  async erasurePlan(instanceId: string, phone: string) {
+    const contact = await this.prisma.contact.findUnique({
+      where: { instanceId_phone: { instanceId, phone } },
+      include: { versions: { include: { renditions: true } } },
+    });
+    if (!contact) return null;
+    const shas = [...new Set(contact.versions.map((version) => version.sha256))];
+    const shared = await this.prisma.avatarVersion.findMany({
+      where: { sha256: { in: shas }, contactId: { not: contact.id } },
+      select: { sha256: true },
+      distinct: ['sha256'],
+    });
+    const sharedShas = new Set(shared.map((version) => version.sha256));
+    const keys = contact.versions
+      .filter((version) => !sharedShas.has(version.sha256))
+      .flatMap((version) => version.renditions.map((rendition) => rendition.key));
+    return { contactId: contact.id, versions: contact.versions.length, keys: [...new Set(keys)] };
+  }
+
+  /**
+   * Removes the contact's versions (and, unless it is kept as opted out, the contact) and
+   * writes the audit row, in one transaction.
+   */
+  async erase(
+    plan: { contactId: number; versions: number; keys: string[] },
+    audit: { instanceId: string; phoneSha256: string; keepContact: boolean },
+  ): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      if (audit.keepContact) {
+        await tx.avatarVersion.deleteMany({ where: { contactId: plan.contactId } });
+        await tx.contact.update({
+          where: { id: plan.contactId },
+          data: {
+            doNotArchive: true,
+            avatarUrl: null,
+            avatarSha256: null,
+            avatarStatus: AvatarStatus.NO_PICTURE,
+            lastError: null,
+            lastErrorAt: null,
+            // Never due again: sweeps leave it alone for good.
+            nextCheckAt: new Date('9999-12-31T00:00:00Z'),
+          },
+        });
+      } else {
+        await tx.contact.delete({ where: { id: plan.contactId } });
+      }
+      await tx.erasure.create({
+        data: {
+          instanceId: audit.instanceId,
+          phoneSha256: audit.phoneSha256,
+          versionsDeleted: plan.versions,
+          objectsDeleted: plan.keys.length,
+          keptContact: audit.keepContact,
+        },
+      });
+    });
+  }
+
   /** next_check_at of the contact that has been due longest, or null when none is due. */
   async oldestDue(): Promise<Date | null> {
     const oldest = await this.prisma.contact.findFirst({

@@ -15,6 +15,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { ContactsRepository } from '../db/contacts-repository.js';
+import type { ContactEraser } from '../erasure/contact-eraser.js';
 import type { ContactIntake } from '../hooks/contact-intake.js';
 import type { DeadLetters } from '../hooks/dead-letters.js';
 import type { WebhookReceiver } from '../hooks/webhook-receiver.js';
@@ -33,6 +34,7 @@ export interface HttpAppDeps {
   intake: ContactIntake;
   contacts: Pick<ContactsRepository, 'findContactWithRenditions'>;
   deadLetters: DeadLetters;
+  eraser: ContactEraser;
   apiToken: string;
   /** Null: no webhook route. */
   webhook: { receiver: WebhookReceiver; secret: string } | null;
@@ -104,7 +106,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
           .send({ error: 'unauthorized', message: 'send Authorization: Bearer <API_TOKEN>' });
       }
     });
-    await api.register(contactRoutes({ intake: deps.intake, contacts: deps.contacts }));
+    await api.register(contactRoutes({ intake: deps.intake, contacts: deps.contacts, eraser: deps.eraser }));
     await api.register(failedRoutes(deps.deadLetters));
   });
   return app;

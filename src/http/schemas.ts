@@ -94,3 +94,16 @@ export const retryFailedBody = z.object({
     .optional(),
 });
 export const retryFailedAnswer = z.object({ queued: z.number(), alreadyQueued: z.number(), skipped: z.number() });
+
+export const erasureQuery = z.object({
+  optOut: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe('keep the contact row, opted out of archiving for good'),
+});
+export const erasureAnswer = z.object({
+  versionsDeleted: z.number(),
+  objectsDeleted: z.number(),
+  keptContact: z.boolean(),
+});

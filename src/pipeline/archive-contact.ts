@@ -56,7 +56,9 @@ export type ArchiveOutcome =
   | { outcome: 'no_picture_unconfirmed' }
   | { outcome: 'no_picture_cleared' }
   /** Checked by another job after this one was queued: nothing to do. */
-  | { outcome: 'already_checked' };
+  | { outcome: 'already_checked' }
+  /** The contact opted out (purge --opt-out): never archived again. */
+  | { outcome: 'opted_out' };
 
 export interface ArchiveRequest {
   instanceId: string;
@@ -89,6 +91,7 @@ export class ArchiveContactService {
     const { deps } = this;
     const instance = this.instance(request.instanceId);
     const contact = await deps.contacts.ensureContact(instance.id, request.phone);
+    if (contact.doNotArchive) return { outcome: 'opted_out' };
     if (request.queuedAt && contact.lastCheckedAt && contact.lastCheckedAt > request.queuedAt) {
       return { outcome: 'already_checked' };
     }

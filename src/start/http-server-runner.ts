@@ -22,6 +22,7 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
     intake: container.contactIntake(),
     contacts: container.contacts,
     deadLetters: container.deadLetters(),
+    eraser: container.contactEraser(),
     apiToken: config.http.apiToken,
     webhook: config.http.webhookSecret
       ? { receiver: container.webhookReceiver(), secret: config.http.webhookSecret }

@@ -1,4 +1,5 @@
 import {
+  DeleteObjectsCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -57,6 +58,30 @@ export class S3ObjectStore implements ObjectStore {
       return 'uploaded';
     } catch (error) {
       throw toStorageError(error, `storing ${key} in bucket ${this.options.bucket}`);
+    }
+  }
+
+  /** Deletes the objects (absent ones count as deleted); throws naming the keys S3 refused. */
+  async deleteObjects(keys: string[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += 1000) {
+      const batch = keys.slice(start, start + 1000);
+      let refused: string[];
+      try {
+        const result = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.options.bucket,
+            Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true },
+          }),
+        );
+        refused = (result.Errors ?? []).map((error) => `${error.Key} (${error.Code})`);
+      } catch (error) {
+        throw toStorageError(error, `deleting ${batch.length} object(s) from bucket ${this.options.bucket}`);
+      }
+      if (refused.length > 0) {
+        throw new ArchiveError(ErrorCode.StorageFailed, `S3 refused to delete ${refused.join(', ')}`, {
+          retryable: true,
+        });
+      }
     }
   }
 

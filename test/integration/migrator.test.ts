@@ -113,6 +113,7 @@ test('a fresh schema gets the tables and a Prisma-style _prisma_migrations recor
     'avatar_renditions',
     'avatar_versions',
     'contacts',
+    'erasures',
     'refresh_sweeps',
   ]);
 

@@ -2,16 +2,27 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ContactsRepository } from '../../db/contacts-repository.js';
 import { isArchiveError } from '../../errors.js';
 import { normalizePhone } from '../../domain/phone.js';
+import type { ContactEraser } from '../../erasure/contact-eraser.js';
 import type { ContactIntake } from '../../hooks/contact-intake.js';
 import { readContactState } from '../../hooks/contact-state.js';
-import { contactParams, contactState, errorBody, intakeAnswer, intakeBody, refreshAnswer } from '../schemas.js';
+import {
+  contactParams,
+  contactState,
+  erasureAnswer,
+  erasureQuery,
+  errorBody,
+  intakeAnswer,
+  intakeBody,
+  refreshAnswer,
+} from '../schemas.js';
 
 export interface ContactRoutesDeps {
   intake: ContactIntake;
   contacts: Pick<ContactsRepository, 'findContactWithRenditions'>;
+  eraser: Pick<ContactEraser, 'erase'>;
 }
 
-/** /v1/contacts: new contacts in, a contact's state out, and on-demand refreshes. */
+/** /v1/contacts: new contacts in, a contact's state out, on-demand refreshes, and erasure. */
 export function contactRoutes(deps: ContactRoutesDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
@@ -46,6 +57,34 @@ export function contactRoutes(deps: ContactRoutesDeps): FastifyPluginAsyncZod {
         const state = await readContactState(deps.contacts, instanceId, phone);
         if (state) return state;
         return reply.code(404).send({ error: 'not_found', message: `no contact ${phone} for instance ${instanceId}` });
+      },
+    );
+
+    app.delete(
+      '/v1/contacts/:instanceId/:phone',
+      {
+        schema: {
+          summary: 'Erase a contact (LGPD/GDPR): rows, versions, objects no other contact uses; audited',
+          params: contactParams,
+          querystring: erasureQuery,
+          response: { 200: erasureAnswer, 400: errorBody, 401: errorBody, 404: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const { instanceId } = request.params;
+        const phone = normalizedOrReply(request.params.phone, reply);
+        if (phone === undefined) return reply;
+        const result = await deps.eraser.erase(instanceId, phone, { keepContact: request.query.optOut });
+        if (!result.found) {
+          return reply
+            .code(404)
+            .send({ error: 'not_found', message: `no contact ${phone} for instance ${instanceId}` });
+        }
+        return {
+          versionsDeleted: result.versionsDeleted,
+          objectsDeleted: result.objectsDeleted,
+          keptContact: result.keptContact,
+        };
       },
     );
 

@@ -33,6 +33,7 @@ function contact(overrides: Partial<Contact> = {}): Contact {
     consecutiveNoPicture: 0,
     consecutiveUnchanged: 0,
     nextCheckAt: now,
+    doNotArchive: false,
     createdAt: now,
     updatedAt: now,
     ...overrides,
@@ -322,6 +323,14 @@ test('a contact checked after the request was queued is not checked again', asyn
   const service = new ArchiveContactService(deps);
   expect(await service.archive({ instanceId: 'inst', phone: '5511999999999', queuedAt: now })).toEqual({
     outcome: 'already_checked',
+  });
+  expect(calls).toEqual([]);
+});
+
+test('an opted-out contact is never looked up, whoever queued it', async () => {
+  const { deps, calls } = setup({ links: [], downloads: [], current: contact({ doNotArchive: true }) });
+  expect(await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' })).toEqual({
+    outcome: 'opted_out',
   });
   expect(calls).toEqual([]);
 });

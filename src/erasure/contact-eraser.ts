@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import type { ContactsRepository } from '../db/contacts-repository.js';
+import { archiveJobId } from '../jobs/archive-job.js';
+import type { ArchiveQueues } from '../jobs/archive-queue.js';
+import type { Logger } from '../logger.js';
+import type { S3ObjectStore } from '../storage/s3-object-store.js';
+
+export interface ErasureResult {
+  found: boolean;
+  versionsDeleted: number;
+  objectsDeleted: number;
+  keptContact: boolean;
+}
+
+/**
+ * Erasing a person (LGPD / GDPR): their contact row (or, opted out, everything but the row),
+ * every version, and every stored object no other contact still has a version of, with an
+ * audit row that keeps neither the picture nor the phone (its sha256 only).
+ *
+ * Objects go first and rows second: a failure in between leaves rows pointing at objects
+ * that are gone for a contact being erased anyway, and running the erasure again finishes it
+ * (deleting an absent object succeeds); the other order could leave pictures nobody can find.
+ */
+export class ContactEraser {
+  constructor(
+    private readonly contacts: Pick<ContactsRepository, 'erasurePlan' | 'erase'>,
+    private readonly store: Pick<S3ObjectStore, 'deleteObjects'>,
+    private readonly queues: ArchiveQueues,
+    private readonly logger: Logger,
+  ) {}
+
+  async erase(instanceId: string, phone: string, options: { keepContact: boolean }): Promise<ErasureResult> {
+    // A job still waiting would bring the contact (and its picture) back.
+    if (this.queues.instanceIds.includes(instanceId)) {
+      const job = await this.queues.queue(instanceId).getJob(archiveJobId({ instanceId, phone }));
+      if (job && !(await job.isActive())) await job.remove();
+    }
+    const plan = await this.contacts.erasurePlan(instanceId, phone);
+    if (!plan) return { found: false, versionsDeleted: 0, objectsDeleted: 0, keptContact: false };
+    await this.store.deleteObjects(plan.keys);
+    const phoneSha256 = createHash('sha256').update(phone).digest('hex');
+    await this.contacts.erase(plan, { instanceId, phoneSha256, keepContact: options.keepContact });
+    this.logger.info(
+      {
+        instance: instanceId,
+        phoneSha256,
+        versions: plan.versions,
+        objects: plan.keys.length,
+        kept: options.keepContact,
+      },
+      'contact erased',
+    );
+    return {
+      found: true,
+      versionsDeleted: plan.versions,
+      objectsDeleted: plan.keys.length,
+      keptContact: options.keepContact,
+    };
+  }
+}
