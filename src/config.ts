@@ -228,6 +228,7 @@ const envSchema = z.object({
   REFRESH_MIN_AGE: duration('20h'),
   REFRESH_MAX_AGE: duration('7d'),
   REFRESH_MAX_QUEUED: positiveInt(10_000, 10_000_000),
+  PRUNE_GRACE: duration('7d'),
 
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: positiveInt(8080, 65_535),
@@ -307,6 +308,8 @@ export interface Config {
     /** Upper bound of refresh jobs waiting in Redis, over all instances. */
     maxQueued: number;
   };
+  /** gc leaves unreferenced objects younger than this (an upload whose row is still being written). */
+  pruneGraceMs: number;
   http: {
     host: string;
     port: number;
@@ -433,6 +436,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       maxAgeMs: e.REFRESH_MAX_AGE,
       maxQueued: e.REFRESH_MAX_QUEUED,
     },
+    pruneGraceMs: e.PRUNE_GRACE,
     http: {
       host: e.HOST,
       port: e.PORT,

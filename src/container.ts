@@ -16,6 +16,7 @@ import { countedDownloader, countedSource, timedProcessor } from './metrics/inst
 import { Metrics } from './metrics/metrics.js';
 import { ArchiveContactService, type ArchiveDependencies } from './pipeline/archive-contact.js';
 import { ContactEraser } from './erasure/contact-eraser.js';
+import { OrphanCollector } from './erasure/orphan-collector.js';
 import { ContactIntake } from './hooks/contact-intake.js';
 import { DeadLetters } from './hooks/dead-letters.js';
 import { WebhookReceiver } from './hooks/webhook-receiver.js';
@@ -170,6 +171,16 @@ export class Container {
 
   contactEraser(): ContactEraser {
     return new ContactEraser(this.contacts, this.objectStore(), this.archiveQueues(), this.logger);
+  }
+
+  orphanCollector(): OrphanCollector {
+    return new OrphanCollector(
+      this.contacts,
+      this.objectStore(),
+      this.config.s3!.keyPrefix,
+      this.config.pruneGraceMs,
+      this.logger,
+    );
   }
 
   deadLetters(): DeadLetters {

@@ -3,6 +3,7 @@ import { ConfigError } from '../config.js';
 import { isArchiveError } from '../errors.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { failedCommand, retryCommand } from './commands/failed.js';
+import { gcCommand } from './commands/gc.js';
 import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
 import { purgeCommand } from './commands/purge.js';
@@ -63,6 +64,12 @@ function buildProgram(): Command {
     .option('--keep-contact', 'keep the contact row (with --opt-out)')
     .option('--opt-out', 'never archive this contact again, whatever asks for it (with --keep-contact)')
     .action(purgeCommand);
+
+  program
+    .command('gc')
+    .description('delete stored objects that no row references and that are older than PRUNE_GRACE')
+    .option('-n, --dry-run', 'list them and delete nothing')
+    .action(gcCommand);
 
   program
     .command('failed')

@@ -210,6 +210,12 @@ export class ContactsRepository {
     });
   }
 
+  /** Which of these object keys a rendition row still points at. */
+  async referencedKeys(keys: string[]): Promise<Set<string>> {
+    const rows = await this.prisma.avatarRendition.findMany({ where: { key: { in: keys } }, select: { key: true } });
+    return new Set(rows.map((row) => row.key));
+  }
+
   /** next_check_at of the contact that has been due longest, or null when none is due. */
   async oldestDue(): Promise<Date | null> {
     const oldest = await this.prisma.contact.findFirst({

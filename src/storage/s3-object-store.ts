@@ -1,6 +1,7 @@
 import {
   DeleteObjectsCommand,
   HeadBucketCommand,
+  ListObjectsV2Command,
   HeadObjectCommand,
   PutObjectCommand,
   S3Client,
@@ -59,6 +60,26 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       throw toStorageError(error, `storing ${key} in bucket ${this.options.bucket}`);
     }
+  }
+
+  /** Every object under the prefix, a page (up to 1,000) at a time. */
+  async *listObjects(prefix: string): AsyncGenerator<{ key: string; lastModified: Date }[]> {
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+      } catch (error) {
+        throw toStorageError(error, `listing ${prefix} in bucket ${this.options.bucket}`);
+      }
+      yield (page.Contents ?? []).map((object) => ({
+        key: object.Key!,
+        lastModified: object.LastModified ?? new Date(0),
+      }));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 
   /** Deletes the objects (absent ones count as deleted); throws naming the keys S3 refused. */

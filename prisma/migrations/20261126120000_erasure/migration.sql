@@ -16,3 +16,6 @@ CREATE TABLE "erasures" (
 
 -- CreateIndex
 CREATE INDEX "erasures_phone_sha256_idx" ON "erasures"("phone_sha256");
+
+-- CreateIndex
+CREATE INDEX "avatar_renditions_key_idx" ON "avatar_renditions"("key");
