@@ -229,6 +229,7 @@ const envSchema = z.object({
   REFRESH_MAX_AGE: duration('7d'),
   REFRESH_MAX_QUEUED: positiveInt(10_000, 10_000_000),
   PRUNE_GRACE: duration('7d'),
+  AVATAR_KEEP_VERSIONS: positiveInt(5, 1000),
 
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: positiveInt(8080, 65_535),
@@ -308,8 +309,10 @@ export interface Config {
     /** Upper bound of refresh jobs waiting in Redis, over all instances. */
     maxQueued: number;
   };
-  /** gc leaves unreferenced objects younger than this (an upload whose row is still being written). */
+  /** gc leaves unreferenced objects younger than this; prune leaves versions replaced more recently. */
   pruneGraceMs: number;
+  /** Versions kept per contact (the current one always); older ones are pruned after PRUNE_GRACE. */
+  keepVersions: number;
   http: {
     host: string;
     port: number;
@@ -437,6 +440,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       maxQueued: e.REFRESH_MAX_QUEUED,
     },
     pruneGraceMs: e.PRUNE_GRACE,
+    keepVersions: e.AVATAR_KEEP_VERSIONS,
     http: {
       host: e.HOST,
       port: e.PORT,

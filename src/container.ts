@@ -17,6 +17,7 @@ import { Metrics } from './metrics/metrics.js';
 import { ArchiveContactService, type ArchiveDependencies } from './pipeline/archive-contact.js';
 import { ContactEraser } from './erasure/contact-eraser.js';
 import { OrphanCollector } from './erasure/orphan-collector.js';
+import { VersionPruner } from './erasure/version-pruner.js';
 import { ContactIntake } from './hooks/contact-intake.js';
 import { DeadLetters } from './hooks/dead-letters.js';
 import { WebhookReceiver } from './hooks/webhook-receiver.js';
@@ -181,6 +182,11 @@ export class Container {
       this.config.pruneGraceMs,
       this.logger,
     );
+  }
+
+  versionPruner(): VersionPruner {
+    const { config } = this;
+    return new VersionPruner(this.contacts, this.objectStore(), config.keepVersions, config.pruneGraceMs, this.logger);
   }
 
   deadLetters(): DeadLetters {

@@ -210,6 +210,34 @@ export class ContactsRepository {
     });
   }
 
+  /**
+   * Deletes versions beyond the newest `keep` of each contact, never a contact's current
+   * picture, only those created before `createdBefore`; returns the object keys they had.
+   */
+  async pruneVersions(keep: number, createdBefore: Date, limit: number): Promise<{ versions: number; keys: string[] }> {
+    return this.prisma.$transaction(async (tx) => {
+      const doomed = await tx.$queryRaw<{ id: number }[]>`
+        SELECT ranked.id FROM (
+          SELECT id, contact_id, sha256, created_at,
+                 row_number() OVER (PARTITION BY contact_id ORDER BY created_at DESC, id DESC) AS rank
+          FROM avatar_versions
+        ) AS ranked
+        JOIN contacts ON contacts.id = ranked.contact_id
+        WHERE ranked.rank > ${keep}
+          AND ranked.sha256 IS DISTINCT FROM contacts.avatar_sha256
+          AND ranked.created_at < ${createdBefore}
+        LIMIT ${limit}`;
+      const ids = doomed.map((row) => row.id);
+      if (ids.length === 0) return { versions: 0, keys: [] };
+      const renditions = await tx.avatarRendition.findMany({
+        where: { versionId: { in: ids } },
+        select: { key: true },
+      });
+      await tx.avatarVersion.deleteMany({ where: { id: { in: ids } } });
+      return { versions: ids.length, keys: [...new Set(renditions.map((rendition) => rendition.key))] };
+    });
+  }
+
   /** Which of these object keys a rendition row still points at. */
   async referencedKeys(keys: string[]): Promise<Set<string>> {
     const rows = await this.prisma.avatarRendition.findMany({ where: { key: { in: keys } }, select: { key: true } });

@@ -64,6 +64,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     refreshQueue,
     logger,
     config.queuePrefix,
+    container.versionPruner(),
   );
   refreshWorker.on('error', (error) => logger.error({ error: error.message }, 'refresh worker error'));
   refreshWorker.on('failed', (job, error) =>
