@@ -1,3 +1,4 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Job } from 'bullmq';
 import { loadConfig, type Config } from '../../src/config.js';
 import { Container } from '../../src/container.js';
@@ -43,6 +44,8 @@ export interface Harness {
   showPicture(phone: string, pictureId: string, seed: string, size?: number): Promise<Buffer>;
   /** The contact's row with its versions (oldest first) and their renditions. */
   contact(phone: string): Promise<ContactWithVersions>;
+  /** Whether the bucket holds an object under this key. */
+  objectExists(key: string): Promise<boolean>;
   /** Enqueues the contact (as a new contact, or as a sweep would) and resolves when its job completes or fails for good. */
   archive(phone: string, urgency?: JobUrgency): Promise<JobResult>;
   close(): Promise<void>;
@@ -106,6 +109,14 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
       const bytes = await makeAvatarJpeg(seed, size);
       zapi.setContact(phone, { type: 'link', url: cdn.publish(pictureId, bytes) });
       return bytes;
+    },
+    async objectExists(key) {
+      try {
+        await container.objectStore().client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
+        return true;
+      } catch {
+        return false;
+      }
     },
     contact(phone) {
       return container.prisma.contact.findUniqueOrThrow({

@@ -3,6 +3,7 @@ import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import { createHttpApp } from '../../src/start/http-server-runner.js';
 import { INSTANCE, startHarness, type Harness } from '../helpers/archive-harness.js';
 import { baseEnvironment, runCli } from '../helpers/cli-process.js';
+import { listenOnLoopback } from '../helpers/http-listen.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** Dead letters: list FAILED contacts by instance and reason, and queue them again, over the CLI and HTTP. */
@@ -15,10 +16,7 @@ let base: string;
 beforeAll(async () => {
   h = await startHarness('dead', { env: { API_TOKEN } });
   app = await createHttpApp(h.container);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  base = `http://127.0.0.1:${address.port}`;
+  base = await listenOnLoopback(app);
 
   h.zapi.setContact('5511986000001', { type: 'status', status: 400, body: { error: 'Invalid phone' } });
   h.zapi.setContact('5511986000002', { type: 'status', status: 400, body: { error: 'Invalid phone' } });

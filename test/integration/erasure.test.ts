@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { createHttpApp } from '../../src/start/http-server-runner.js';
 import { INSTANCE, startHarness, type Harness } from '../helpers/archive-harness.js';
 import { baseEnvironment, runCli } from '../helpers/cli-process.js';
+import { listenOnLoopback } from '../helpers/http-listen.js';
 import { sql } from '../helpers/seed-contacts.js';
 
 /** Erasure (LGPD / GDPR): rows, versions and unshared objects go; an audit row without picture or phone stays. */
@@ -12,36 +12,17 @@ const API_TOKEN = 'erasure-api-token-0123456789abcdef';
 let h: Harness;
 let app: FastifyInstance;
 let base: string;
-let s3: S3Client;
 
 beforeAll(async () => {
   h = await startHarness('erasure', { env: { API_TOKEN } });
   app = await createHttpApp(h.container);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  base = `http://127.0.0.1:${address.port}`;
-  s3 = new S3Client({
-    endpoint: h.s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: h.s3.credentials,
-  });
+  base = await listenOnLoopback(app);
 });
 afterAll(async () => {
-  s3.destroy();
   await app.close();
   await h.close();
 });
 
-async function exists(key: string): Promise<boolean> {
-  try {
-    await s3.send(new HeadObjectCommand({ Bucket: h.s3.bucket, Key: key }));
-    return true;
-  } catch {
-    return false;
-  }
-}
 const keysOf = async (phone: string) =>
   (await h.contact(phone)).versions.flatMap((version) => version.renditions.map((rendition) => rendition.key));
 const audit = (phone: string) =>
@@ -67,7 +48,7 @@ test('purge removes the contact, its versions and its objects, and keeps objects
   expect(cli.stdout).toContain('5511987000001: erased 2 version(s), 6 object(s)');
   expect(cli.stdout).toContain(`5511987009999: no such contact for instance ${INSTANCE.id}`);
   expect(await h.container.contacts.findContact(INSTANCE.id, '5511987000001')).toBeNull();
-  expect((await Promise.all(own.map(exists))).every((present) => !present)).toBe(true);
+  expect((await Promise.all(own.map((key) => h.objectExists(key)))).every((present) => !present)).toBe(true);
   expect(await audit('5511987000001')).toEqual([{ versions_deleted: 2, objects_deleted: 6, kept_contact: false }]);
   const stored = JSON.stringify(await sql(h.db, 'SELECT * FROM erasures'));
   expect(stored).not.toContain('5511987000001');
@@ -77,7 +58,7 @@ test('purge removes the contact, its versions and its objects, and keeps objects
     headers: { authorization: `Bearer ${API_TOKEN}` },
   });
   expect(await response.json()).toEqual({ versionsDeleted: 1, objectsDeleted: 0, keptContact: false });
-  expect((await Promise.all(sharedKeys.map(exists))).every(Boolean)).toBe(true);
+  expect((await Promise.all(sharedKeys.map((key) => h.objectExists(key)))).every(Boolean)).toBe(true);
   expect((await h.contact('5511987000003')).avatarUrl).not.toBeNull();
   const again = await fetch(`${base}/v1/contacts/${INSTANCE.id}/5511987000002`, {
     method: 'DELETE',
@@ -98,7 +79,7 @@ test('--keep-contact --opt-out keeps the row, clears the avatar, and nothing arc
   expect(await response.json()).toEqual({ versionsDeleted: 1, objectsDeleted: 3, keptContact: true });
   const row = await h.contact('5511987000004');
   expect(row).toMatchObject({ doNotArchive: true, avatarUrl: null, avatarSha256: null, versions: [] });
-  expect((await Promise.all(keys.map(exists))).every((present) => !present)).toBe(true);
+  expect((await Promise.all(keys.map((key) => h.objectExists(key)))).every((present) => !present)).toBe(true);
 
   const calls = h.zapi.requests.length;
   expect(await h.archive('5511987000004')).toMatchObject({ state: 'completed', outcome: { outcome: 'opted_out' } });

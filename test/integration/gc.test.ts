@@ -1,37 +1,24 @@
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startHarness, type Harness } from '../helpers/archive-harness.js';
 import { baseEnvironment, runCli } from '../helpers/cli-process.js';
 
 /** gc: objects no row points at (a crash between upload and commit leaves them), past PRUNE_GRACE. */
 
 let h: Harness;
-let s3: S3Client;
 beforeAll(async () => {
   h = await startHarness('gc', { env: { PRUNE_GRACE: '2s' } });
-  s3 = new S3Client({
-    endpoint: h.s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: h.s3.credentials,
-  });
 });
 afterAll(async () => {
-  s3.destroy();
   await h.close();
 });
 
+// Straight into the bucket, as an upload whose database write never came would leave it.
 const put = (key: string) =>
-  s3.send(
-    new PutObjectCommand({ Bucket: h.s3.bucket, Key: key, Body: Buffer.from('orphan'), ContentType: 'image/webp' }),
-  );
-async function exists(key: string): Promise<boolean> {
-  try {
-    await s3.send(new HeadObjectCommand({ Bucket: h.s3.bucket, Key: key }));
-    return true;
-  } catch {
-    return false;
-  }
-}
+  h.container
+    .objectStore()
+    .client.send(
+      new PutObjectCommand({ Bucket: h.s3.bucket, Key: key, Body: Buffer.from('orphan'), ContentType: 'image/webp' }),
+    );
 
 test('gc lists, then deletes, only unreferenced objects under the prefix that are past the grace period', async () => {
   await h.showPicture('5511988000001', 'gc-kept', 'kept', 200);
@@ -52,11 +39,11 @@ test('gc lists, then deletes, only unreferenced objects under the prefix that ar
   expect(dry.stdout).toMatch(
     /5 object\(s\) scanned; 2 referenced by no row and older than 2s; none deleted \(--dry-run\)/,
   );
-  expect((await Promise.all(orphans.map(exists))).every(Boolean)).toBe(true);
+  expect((await Promise.all(orphans.map((key) => h.objectExists(key)))).every(Boolean)).toBe(true);
 
   const result = await collector.collect({ dryRun: false });
   expect(result).toMatchObject({ scanned: 5, deleted: 2 });
-  expect((await Promise.all(orphans.map(exists))).some(Boolean)).toBe(false);
-  expect((await Promise.all(kept.map(exists))).every(Boolean)).toBe(true);
-  expect(await exists('elsewhere/not-ours.webp')).toBe(true);
+  expect((await Promise.all(orphans.map((key) => h.objectExists(key)))).some(Boolean)).toBe(false);
+  expect((await Promise.all(kept.map((key) => h.objectExists(key)))).every(Boolean)).toBe(true);
+  expect(await h.objectExists('elsewhere/not-ours.webp')).toBe(true);
 }, 60_000);

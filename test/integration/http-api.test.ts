@@ -7,6 +7,7 @@ import { archiveJobId } from '../../src/jobs/archive-job.js';
 import { createLogger } from '../../src/logger.js';
 import { createHttpApp } from '../../src/start/http-server-runner.js';
 import { CLIENT_TOKEN, INSTANCE, startHarness, type Harness } from '../helpers/archive-harness.js';
+import { listenOnLoopback } from '../helpers/http-listen.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /**
@@ -50,20 +51,13 @@ async function call(
   };
 }
 
-async function listen(target: FastifyInstance): Promise<string> {
-  await target.listen({ host: '127.0.0.1', port: 0 });
-  const address = target.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return `http://127.0.0.1:${address.port}`;
-}
-
 beforeAll(async () => {
   h = await startHarness('http', {
     env: { API_TOKEN, WEBHOOK_SECRET, LOG_LEVEL: 'debug' },
     logDestination: { write: (line) => void logLines.push(line) },
   });
   app = await createHttpApp(h.container);
-  base = await listen(app);
+  base = await listenOnLoopback(app);
 });
 afterAll(async () => {
   await app.close();
@@ -245,7 +239,7 @@ describe('health, metrics and docs', () => {
     );
     const brokenApp = await createHttpApp(broken);
     try {
-      const response = await call(await listen(brokenApp), 'GET', '/readyz');
+      const response = await call(await listenOnLoopback(brokenApp), 'GET', '/readyz');
       expect(response.statusCode).toBe(503);
       expect(response.json()).toMatchObject({ status: 'unavailable', down: { redis: expect.any(String) } });
       expect(Object.keys(response.json().down)).toEqual(['redis']);
