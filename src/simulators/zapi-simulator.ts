@@ -13,7 +13,7 @@ import { redactZapiUrl } from '../zapi/redact.js';
 
 export type ZapiBehaviour =
   /** A picture; `array` is the documented `[{"link": url}]`, `object` is `{"link": url}`. */
-  | { type: 'link'; url: string; shape?: 'array' | 'object' }
+  | { type: 'link'; url: string; shape?: 'array' | 'object'; delayMs?: number }
   /** No visible picture, in one of the spellings Z-API uses (default `null`: `{"link": null}`). */
   | { type: 'none'; shape?: 'null' | 'string-null' | 'empty' | 'missing' | 'empty-array' }
   /** Any status with an optional body (objects are sent as JSON) and Retry-After. */
@@ -205,8 +205,12 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
 
 function play(res: ServerResponse, behaviour: ZapiBehaviour): void {
   switch (behaviour.type) {
-    case 'link':
-      return sendJson(res, 200, behaviour.shape === 'object' ? { link: behaviour.url } : [{ link: behaviour.url }]);
+    case 'link': {
+      const body = behaviour.shape === 'object' ? { link: behaviour.url } : [{ link: behaviour.url }];
+      if (!behaviour.delayMs) return sendJson(res, 200, body);
+      setTimeout(() => sendJson(res, 200, body), behaviour.delayMs);
+      return;
+    }
     case 'none':
       return sendJson(res, 200, NONE_BODIES[behaviour.shape ?? 'null']);
     case 'status': {

@@ -10,6 +10,12 @@ export interface ServeOptions {
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const withWorker = options.worker ?? false;
   const container = createContainer({ api: true, instances: true, storage: true }, 'stdout');
-  const running = await startHttpServer(container, { withWorker });
-  runUntilSignal(container.logger, () => running.stop(), withWorker ? 'service and worker stopped' : 'service stopped');
+  const starting = startHttpServer(container, { withWorker });
+  // Listening before anything starts: a signal during start-up still stops it gracefully.
+  runUntilSignal(
+    container.logger,
+    async () => (await starting).stop(),
+    withWorker ? 'service and worker stopped' : 'service stopped',
+  );
+  await starting;
 }

@@ -7,15 +7,21 @@ import { createContainer } from '../cli-context.js';
 export async function workerCommand(): Promise<void> {
   const container = createContainer({ storage: true, instances: true }, 'stdout');
   const { config, logger } = container;
-  const running = await startArchiveWorker(container);
-  const metricsApp = config.http.metricsPort === null ? null : await buildMetricsApp(logger, container.metrics());
-  await metricsApp?.listen({ host: config.http.host, port: config.http.metricsPort! });
+  const starting = (async () => {
+    const running = await startArchiveWorker(container);
+    const metricsApp = config.http.metricsPort === null ? null : await buildMetricsApp(logger, container.metrics());
+    await metricsApp?.listen({ host: config.http.host, port: config.http.metricsPort! });
+    return { running, metricsApp };
+  })();
+  // Listening before the workers start: a signal during start-up still stops them gracefully.
   runUntilSignal(
     logger,
     async () => {
+      const { running, metricsApp } = await starting;
       await metricsApp?.close();
       await running.stop();
     },
     'worker stopped',
   );
+  await starting;
 }
