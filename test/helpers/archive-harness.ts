@@ -55,6 +55,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Where log lines go (e.g. a collector for secret scans); LOG_LEVEL in `env` decides how many. */
   logDestination?: { write(line: string): void };
+  /** Rewrites the worker's DATABASE_URL (e.g. through a fault-injecting proxy); migrations and cleanup use the real one. */
+  databaseUrl?: (url: string) => string;
   wrapContacts?: (real: ArchiveDependencies['contacts']) => ArchiveDependencies['contacts'];
 }
 
@@ -66,7 +68,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   s3.useCredentialsInThisProcess();
 
   const env: Record<string, string> = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: uniqueName(label),
     ...stack.environment,
