@@ -2,8 +2,8 @@ import type { Response } from 'got';
 import type { ZapiInstance } from '../config.js';
 import type { ProfilePictureLink, ProfilePictureSource } from '../pipeline/ports.js';
 import { parseProfilePictureAnswer } from './profile-picture-answer.js';
-import { readZapiErrorBody, zapiFailureError } from './zapi-errors.js';
-import { createZapiRequest, type ZapiRequestOptions } from './zapi-request.js';
+import { zapiFailureError } from './zapi-errors.js';
+import { answerContext, createZapiRequest, type ZapiRequestOptions } from './zapi-request.js';
 
 export type ZapiClientOptions = ZapiRequestOptions;
 
@@ -27,16 +27,11 @@ export function createZapiClient(options: ZapiClientOptions): ProfilePictureSour
   };
 }
 
+/** A 2xx answer: a link, none, or an error Z-API put in a successful answer. */
 function interpret(response: Response<string>): ProfilePictureLink {
-  const failure = {
-    status: response.statusCode,
-    statusText: response.statusMessage,
-    retryAfter: response.headers['retry-after'],
-  };
-  if (response.statusCode < 200 || response.statusCode >= 300) {
-    throw zapiFailureError({ ...failure, ...readZapiErrorBody(response.body) });
-  }
   const answer = parseProfilePictureAnswer(response.body);
-  if (answer.kind === 'error') throw zapiFailureError({ ...failure, error: answer.error, message: answer.message });
+  if (answer.kind === 'error') {
+    throw zapiFailureError({ ...answerContext(response), error: answer.error, message: answer.message });
+  }
   return answer;
 }

@@ -4,7 +4,7 @@ import type { ZapiInstance } from '../config.js';
 import { ArchiveError, ErrorCode } from '../errors.js';
 import type { ZapiClientOptions } from './zapi-client.js';
 import { readZapiErrorBody, zapiFailureError } from './zapi-errors.js';
-import { createZapiRequest } from './zapi-request.js';
+import { answerContext, createZapiRequest } from './zapi-request.js';
 
 /**
  * Z-API's contact list, `GET /instances/{id}/token/{token}/contacts?page=N&pageSize=P`:
@@ -61,15 +61,8 @@ export function createZapiContacts(options: ZapiContactsOptions): ZapiContactsSo
   };
 }
 
+/** A 2xx answer: a page, or an error Z-API put in a successful answer. */
 function interpret(response: Response<string>): ZapiContactEntry[] {
-  const failure = {
-    status: response.statusCode,
-    statusText: response.statusMessage,
-    retryAfter: response.headers['retry-after'],
-  };
-  if (response.statusCode < 200 || response.statusCode >= 300) {
-    throw zapiFailureError({ ...failure, ...readZapiErrorBody(response.body) });
-  }
   let json: unknown;
   try {
     json = JSON.parse(response.body);
@@ -80,7 +73,7 @@ function interpret(response: Response<string>): ZapiContactEntry[] {
   if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
     const { error } = json as { error?: unknown };
     if (error !== undefined && error !== null)
-      throw zapiFailureError({ ...failure, ...readZapiErrorBody(response.body) });
+      throw zapiFailureError({ ...answerContext(response), ...readZapiErrorBody(response.body) });
   }
   const parsed = pageSchema.safeParse(json);
   if (!parsed.success) {

@@ -2,7 +2,7 @@ import got, { RequestError, type Response } from 'got';
 import type { ZapiInstance } from '../config.js';
 import { ArchiveError, ErrorCode } from '../errors.js';
 import { detachedCause, redactZapiUrl, scrubSecrets } from './redact.js';
-import { zapiTransportError } from './zapi-errors.js';
+import { readZapiErrorBody, zapiFailureError, zapiTransportError, type ZapiFailure } from './zapi-errors.js';
 
 export interface ZapiRequestOptions {
   /** e.g. https://api.z-api.io */
@@ -71,17 +71,33 @@ export function createZapiRequest(options: ZapiRequestOptions) {
     }
   }
 
-  /** Sends the request and reads its answer with `interpret`; any failure comes out classified and cleaned. */
+  /**
+   * Sends the request; a non-2xx answer becomes a classified error here, and a 2xx one is
+   * read by `interpret` (which may still find an error in it). Any failure comes out cleaned.
+   */
   return async function zapiRequest<T>(
     instance: ZapiInstance,
     request: { method: string; searchParams: Record<string, string | number>; maxAnswerBytes: number },
     interpret: (response: Response<string>) => T,
   ): Promise<T> {
     try {
-      return interpret(await send(instance, request.method, request.searchParams, request.maxAnswerBytes));
+      const response = await send(instance, request.method, request.searchParams, request.maxAnswerBytes);
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        throw zapiFailureError({ ...answerContext(response), ...readZapiErrorBody(response.body) });
+      }
+      return interpret(response);
     } catch (error) {
       throw withoutSecrets(error, [instance.token, options.clientToken]);
     }
+  };
+}
+
+/** What zapiFailureError needs of an answer besides Z-API's own error text. */
+export function answerContext(response: Response<string>): Pick<ZapiFailure, 'status' | 'statusText' | 'retryAfter'> {
+  return {
+    status: response.statusCode,
+    statusText: response.statusMessage,
+    retryAfter: response.headers['retry-after'],
   };
 }
 

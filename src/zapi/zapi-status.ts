@@ -2,7 +2,6 @@ import type { Response } from 'got';
 import { z } from 'zod';
 import type { ZapiInstance } from '../config.js';
 import { ArchiveError, ErrorCode } from '../errors.js';
-import { readZapiErrorBody, zapiFailureError } from './zapi-errors.js';
 import { createZapiRequest, type ZapiRequestOptions } from './zapi-request.js';
 
 /** `GET .../status`: whether the instance's WhatsApp session is up. */
@@ -29,10 +28,6 @@ export function createZapiStatus(options: ZapiRequestOptions): InstanceStatusSou
 }
 
 function interpret(response: Response<string>): InstanceStatus {
-  const failure = { status: response.statusCode, statusText: response.statusMessage };
-  if (response.statusCode < 200 || response.statusCode >= 300) {
-    throw zapiFailureError({ ...failure, ...readZapiErrorBody(response.body) });
-  }
   let json: unknown;
   try {
     json = JSON.parse(response.body);
