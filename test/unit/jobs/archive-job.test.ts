@@ -10,7 +10,7 @@ test('the job id is derived from the (instance, phone) pair and contains no colo
 });
 
 test('invalid phones never become jobs', () => {
-  expect(() => archivePayload('i', '12')).toThrow(/expected 10-15 digits/);
+  expect(() => archivePayload('i', '12')).toThrow(/2 digits is too short; expected 10-15/);
 });
 
 describe('archiveBackoff', () => {
