@@ -1,3 +1,4 @@
+import { parseAnswerJson } from './answer-json.js';
 import { z } from 'zod';
 import { ArchiveError, ErrorCode } from '../errors.js';
 import type { ProfilePictureLink } from '../pipeline/ports.js';
@@ -17,7 +18,7 @@ const NO_LINK = new Set(['', 'null']);
 
 /** Throws ArchiveError ZAPI_BAD_ANSWER (retryable) for bodies that are not a usable answer. */
 export function parseProfilePictureAnswer(body: string): ProfilePictureAnswer {
-  const json = parseJson(body);
+  const json = parseAnswerJson(body, 'profile-picture');
   const zapiError = errorIn(json);
   if (zapiError) return zapiError;
 
@@ -27,14 +28,6 @@ export function parseProfilePictureAnswer(body: string): ProfilePictureAnswer {
   const link = entry?.link?.trim();
   if (link === undefined || link === null || NO_LINK.has(link)) return { kind: 'none' };
   return { kind: 'link', url: checkedLink(link) };
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    throw badAnswer('Z-API answered 2xx with a body that is not JSON');
-  }
 }
 
 /** `{"error": ...}`, or the same inside the array; a null/absent `error` is not an error. */

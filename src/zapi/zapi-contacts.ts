@@ -1,3 +1,4 @@
+import { parseAnswerJson } from './answer-json.js';
 import type { Response } from 'got';
 import { z } from 'zod';
 import type { ZapiInstance } from '../config.js';
@@ -63,12 +64,7 @@ export function createZapiContacts(options: ZapiContactsOptions): ZapiContactsSo
 
 /** A 2xx answer: a page, or an error Z-API put in a successful answer. */
 function interpret(response: Response<string>): ZapiContactEntry[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(response.body);
-  } catch {
-    throw badAnswer('Z-API answered 2xx with a body that is not JSON');
-  }
+  const json = parseAnswerJson(response.body, 'contacts');
   // Errors come as {"error": ...} with HTTP 200 too; a null/absent `error` is not one.
   if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
     const { error } = json as { error?: unknown };

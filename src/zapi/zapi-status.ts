@@ -1,3 +1,4 @@
+import { parseAnswerJson } from './answer-json.js';
 import type { Response } from 'got';
 import { z } from 'zod';
 import type { ZapiInstance } from '../config.js';
@@ -28,12 +29,7 @@ export function createZapiStatus(options: ZapiRequestOptions): InstanceStatusSou
 }
 
 function interpret(response: Response<string>): InstanceStatus {
-  let json: unknown;
-  try {
-    json = JSON.parse(response.body);
-  } catch {
-    throw new ArchiveError(ErrorCode.ZapiBadAnswer, 'Z-API status answer is not JSON', { retryable: true });
-  }
+  const json = parseAnswerJson(response.body, 'status');
   const parsed = statusAnswer.safeParse(json);
   if (!parsed.success) {
     throw new ArchiveError(ErrorCode.ZapiBadAnswer, 'Z-API status answer has an unexpected shape', { retryable: true });
