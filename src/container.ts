@@ -13,8 +13,13 @@ import { pacedCalls, ZapiCallBudget } from './jobs/zapi-call-budget.js';
 import { RefreshSweeper } from './refresh/refresh-sweeper.js';
 import type { Logger } from './logger.js';
 import { countedDownloader, countedSource, timedProcessor } from './metrics/instrumented.js';
+import { timedMethods } from './metrics/job-steps.js';
 import { Metrics } from './metrics/metrics.js';
-import { ArchiveContactService, type ArchiveDependencies } from './pipeline/archive-contact.js';
+import {
+  ARCHIVE_CONTACT_METHODS,
+  ArchiveContactService,
+  type ArchiveDependencies,
+} from './pipeline/archive-contact.js';
 import { ContactEraser } from './erasure/contact-eraser.js';
 import { OrphanCollector } from './erasure/orphan-collector.js';
 import { VersionPruner } from './erasure/version-pruner.js';
@@ -126,14 +131,18 @@ export class Container {
     const downloader = createImageDownloader(config.download);
     this.closers.push(() => downloader.close());
     const metrics = this.metrics();
+    const { contacts = this.contacts, ...others } = overrides;
     return new ArchiveContactService({
       instances: new Map(config.zapi.instances.map((instance) => [instance.id, instance])),
-      // Pacing outside counting: a call held back by the pace is not a call.
-      source: pacedCalls(countedSource(createZapiClient(config.zapi), metrics), this.zapiCallBudget()),
-      downloader: countedDownloader(downloader, metrics),
-      processor: timedProcessor(createImageProcessor(config.image), metrics),
-      store,
-      contacts: this.contacts,
+      // Pacing outside counting and timing: a call held back by the pace is not a call.
+      source: pacedCalls(
+        timedMethods(countedSource(createZapiClient(config.zapi), metrics), 'lookup', ['getProfilePictureLink']),
+        this.zapiCallBudget(),
+      ),
+      downloader: timedMethods(countedDownloader(downloader, metrics), 'download', ['download']),
+      processor: timedMethods(timedProcessor(createImageProcessor(config.image), metrics), 'process', ['process']),
+      store: timedMethods(store, 'store', ['putIfAbsent']),
+      contacts: timedMethods(contacts, 'db', [...ARCHIVE_CONTACT_METHODS]),
       settings: {
         sizes: config.image.sizes,
         contentType: config.image.format === 'webp' ? 'image/webp' : 'image/jpeg',
@@ -141,7 +150,7 @@ export class Container {
         noPictureConfirmations: config.worker.noPictureConfirmations,
         refresh: { minAgeMs: config.refresh.minAgeMs, maxAgeMs: config.refresh.maxAgeMs },
       },
-      ...overrides,
+      ...others,
     });
   }
 

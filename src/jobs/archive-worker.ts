@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { ArchiveContactService, ArchiveOutcome } from '../pipeline/archive-contact.js';
 import { archiveBackoff } from './backoff.js';
 import { archiveJobPayload, archiveQueueName, type ArchiveJobPayload } from './archive-job.js';
+import { JobSteps } from '../metrics/job-steps.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { InstanceBreakers } from './instance-breaker.js';
 import { InstanceBusyError, type ZapiCallBudget } from './zapi-call-budget.js';
@@ -69,11 +70,16 @@ export function createArchiveWorker(
       return { outcome: 'deferred', until: until.toISOString() };
     }
 
+    const steps = new JobSteps();
+    const withSteps = (fields: Record<string, unknown>) => {
+      for (const [step, ms] of steps.totals) options.metrics.jobStepSeconds.observe({ step }, ms / 1000);
+      return { ...fields, durationMs: elapsedMs(), steps: steps.summary() };
+    };
     try {
       const outcome = await options.slots(() =>
-        service.archive({ ...request, queuedAt: new Date(request.requestedAt ?? job.timestamp) }),
+        steps.run(() => service.archive({ ...request, queuedAt: new Date(request.requestedAt ?? job.timestamp) })),
       );
-      log.info({ ...outcome, refresh, durationMs: elapsedMs() }, 'contact checked');
+      log.info(withSteps({ ...outcome, refresh }), 'contact checked');
       await options.breakers.recordSuccess(request.instanceId);
       options.metrics.jobs.inc({ outcome: outcome.outcome, error_code: '' });
       return outcome;
@@ -101,10 +107,7 @@ export function createArchiveWorker(
       }
       const permanent = error instanceof ArchiveError ? !error.retryable : false;
       const final = permanent || attempt >= attempts;
-      log.warn(
-        { outcome: 'failed', error: message, permanent, final, durationMs: elapsedMs() },
-        'archive attempt failed',
-      );
+      log.warn(withSteps({ outcome: 'failed', error: message, permanent, final }), 'archive attempt failed');
       options.metrics.jobs.inc({ outcome: 'failed', error_code: isArchiveError(error) ? error.code : 'INTERNAL' });
       await service.recordFailure(request, message, final);
       if (permanent) throw new UnrecoverableError(message);

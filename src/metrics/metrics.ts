@@ -45,6 +45,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly jobStepSeconds = new Histogram({
+    name: 'avatar_archiver_job_step_seconds',
+    help: 'Wall time of each step of an archive job: db, lookup (Z-API), download, process, store (S3)',
+    labelNames: ['step'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
   readonly webhookEvents = new Counter({
     name: 'avatar_archiver_webhook_events_total',
     help: 'Z-API webhook deliveries by result and, when ignored, why',

@@ -16,23 +16,25 @@ export interface ArchiveSettings {
   refresh: RefreshPolicySettings;
 }
 
+/** What the pipeline reads and writes of a contact, and nothing more. */
+export const ARCHIVE_CONTACT_METHODS = [
+  'ensureContact',
+  'findContact',
+  'findReusableVersion',
+  'recordUnchanged',
+  'recordArchived',
+  'recordNoPicture',
+  'recordFailure',
+  'deferCheck',
+] as const;
+
 export interface ArchiveDependencies {
   instances: ReadonlyMap<string, ZapiInstance>;
   source: ProfilePictureSource;
   downloader: ImageDownloader;
   processor: ImageProcessor;
   store: ObjectStore;
-  contacts: Pick<
-    ContactsRepository,
-    | 'ensureContact'
-    | 'findContact'
-    | 'findReusableVersion'
-    | 'recordUnchanged'
-    | 'recordArchived'
-    | 'recordNoPicture'
-    | 'recordFailure'
-    | 'deferCheck'
-  >;
+  contacts: Pick<ContactsRepository, (typeof ARCHIVE_CONTACT_METHODS)[number]>;
   settings: ArchiveSettings;
   now?: () => Date;
   /** Jitter source of the refresh policy; tests pin it. */

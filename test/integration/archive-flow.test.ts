@@ -2,8 +2,12 @@ import sharp from 'sharp';
 import { startHarness, type Harness } from '../helpers/archive-harness.js';
 
 let h: Harness;
+const logLines: string[] = [];
 beforeAll(async () => {
-  h = await startHarness('flow');
+  h = await startHarness('flow', {
+    env: { LOG_LEVEL: 'info' },
+    logDestination: { write: (line) => void logLines.push(line) },
+  });
 });
 afterAll(async () => {
   await h.close();
@@ -125,4 +129,18 @@ test('repeated enqueues of one contact collapse into one job', async () => {
   const done = h.archive('5511900000006');
   await queue.queue.resume();
   expect(await done).toMatchObject({ state: 'completed' });
+});
+
+test("each job's log line says how long each step took, and a re-check skips processing and storage", async () => {
+  await h.showPicture('5511900000099', '1099', 'steps');
+  await h.archive('5511900000099');
+  await h.archive('5511900000099');
+
+  const checks = logLines
+    .map((line) => JSON.parse(line) as { msg: string; phone?: string; outcome?: string; steps?: object })
+    .filter((line) => line.msg === 'contact checked' && line.phone === '5511900000099');
+  expect(checks.map((line) => line.outcome)).toEqual(['archived', 'unchanged']);
+  const number = expect.any(Number);
+  expect(checks[0]!.steps).toEqual({ db: number, lookup: number, download: number, process: number, store: number });
+  expect(checks[1]!.steps).toEqual({ db: number, lookup: number, download: number });
 });
