@@ -33,19 +33,20 @@ export class ArchiveQueues {
     options: ArchiveQueuesOptions,
   ) {
     for (const id of options.instanceIds) {
-      this.queues.set(
-        id,
-        new Queue<ArchiveJobPayload>(archiveQueueName(id), {
-          connection,
-          prefix: options.prefix,
-          defaultJobOptions: {
-            attempts: options.attempts,
-            backoff: { type: 'archive' },
-            removeOnComplete: true,
-            removeOnFail: true,
-          },
-        }),
-      );
+      const queue = new Queue<ArchiveJobPayload>(archiveQueueName(id), {
+        connection,
+        prefix: options.prefix,
+        defaultJobOptions: {
+          attempts: options.attempts,
+          backoff: { type: 'archive' },
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      });
+      // Each queue re-emits its connection's errors, and BullMQ prints unheard ones raw to
+      // stderr; the shared connection already logs each once (Container.redis).
+      queue.on('error', () => undefined);
+      this.queues.set(id, queue);
     }
   }
 

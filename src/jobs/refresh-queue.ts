@@ -26,6 +26,9 @@ export class RefreshQueue {
       prefix,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
     });
+    // Connection errors are logged once by the connection's owner (Container.redis); unheard,
+    // BullMQ would print each again raw to stderr.
+    this.queue.on('error', () => undefined);
   }
 
   /** Idempotent: every worker process calls it at start; `null` (REFRESH_CRON=off) removes the schedule. */
