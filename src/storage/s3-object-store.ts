@@ -28,6 +28,8 @@ const PERMANENT_S3_ERRORS = new Set(['NoSuchBucket', 'AccessDenied', 'InvalidAcc
 
 export class S3ObjectStore implements ObjectStore {
   readonly client: S3Client;
+  /** Until the store answers a conditional PUT with 501 Not Implemented. */
+  private conditionalWrites = true;
 
   constructor(private readonly options: S3ObjectStoreOptions) {
     const timeoutMs = options.timeoutMs ?? 30_000;
@@ -43,19 +45,27 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
+  /**
+   * One conditional PUT (`If-None-Match: *`): S3 answers 412 when the key exists, so a
+   * new picture costs one request per object instead of a HEAD and a PUT. A store that
+   * does not implement conditional writes (501) gets HEAD-then-PUT from then on; one that
+   * silently ignores the header overwrites identical bytes, which is harmless because keys
+   * are content-addressed.
+   */
   async putIfAbsent(key: string, body: Buffer, contentType: string): Promise<'uploaded' | 'existed'> {
     try {
+      if (this.conditionalWrites) {
+        try {
+          await this.put(key, body, contentType, true);
+          return 'uploaded';
+        } catch (error) {
+          if (statusOf(error) === 412) return 'existed';
+          if (statusOf(error) !== 501) throw error;
+          this.conditionalWrites = false;
+        }
+      }
       if (await this.exists(key)) return 'existed';
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.options.bucket,
-          Key: key,
-          Body: body,
-          ContentType: contentType,
-          ContentLength: body.length,
-          CacheControl: IMMUTABLE,
-        }),
-      );
+      await this.put(key, body, contentType, false);
       return 'uploaded';
     } catch (error) {
       throw toStorageError(error, `storing ${key} in bucket ${this.options.bucket}`);
@@ -131,6 +141,20 @@ export class S3ObjectStore implements ObjectStore {
     this.client.destroy();
   }
 
+  private async put(key: string, body: Buffer, contentType: string, ifAbsent: boolean): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.options.bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ContentLength: body.length,
+        CacheControl: IMMUTABLE,
+        ...(ifAbsent ? { IfNoneMatch: '*' } : {}),
+      }),
+    );
+  }
+
   private async exists(key: string): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
@@ -146,6 +170,10 @@ export class S3ObjectStore implements ObjectStore {
       throw error;
     }
   }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
 }
 
 function toStorageError(error: unknown, action: string): ArchiveError {

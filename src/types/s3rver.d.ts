@@ -13,8 +13,21 @@ declare module 's3rver' {
     configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
   }
 
+  /** The parts of Koa's context the simulator's own middleware uses. */
+  interface S3rverContext {
+    method: string;
+    path: string;
+    status: number;
+    type: string;
+    body: unknown;
+    get(header: string): string;
+    store: { existsObject(bucket: string, key: string): Promise<boolean> };
+  }
+
   export default class S3rver {
     constructor(options?: S3rverOptions);
+    /** Koa's middleware stack; the last entry is s3rver's router. */
+    middleware: ((context: S3rverContext, next: () => Promise<void>) => Promise<void> | void)[];
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
     httpServer?: Server;

@@ -1,4 +1,6 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startLocalS3, type LocalS3 } from '../../src/simulators/s3-server.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 
@@ -37,6 +39,74 @@ test('stores an object once, with immutable caching, and serves it at its public
   const response = await fetch(url);
   expect(response.status).toBe(200);
   expect(await response.text()).toBe('first');
+});
+
+test('a new object costs one conditional PUT and an existing one a refused PUT, never a HEAD', async () => {
+  const sent: string[] = [];
+  store.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push(context.commandName ?? '?');
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
+  try {
+    const key = `avatars/${'c'.repeat(64)}/256.webp`;
+    expect(await store.putIfAbsent(key, Buffer.from('one'), 'image/webp')).toBe('uploaded');
+    expect(await store.putIfAbsent(key, Buffer.from('one'), 'image/webp')).toBe('existed');
+    expect(sent).toEqual(['PutObjectCommand', 'PutObjectCommand']);
+  } finally {
+    store.client.middlewareStack.remove('countCommands');
+  }
+});
+
+test('a store without conditional writes (501) gets HEAD-then-PUT from then on', async () => {
+  const seen: string[] = [];
+  // An older S3-compatible store: it refuses If-None-Match on PUT and serves everything else.
+  const older = createServer((incoming, outgoing) => {
+    const conditional = incoming.method === 'PUT' && incoming.headers['if-none-match'] === '*';
+    seen.push(`${incoming.method}${conditional ? ' if-none-match' : ''}`);
+    if (conditional) {
+      incoming.resume();
+      outgoing.writeHead(501, { 'content-type': 'application/xml' });
+      outgoing.end('<?xml version="1.0"?><Error><Code>NotImplemented</Code><Message>not here</Message></Error>');
+      return;
+    }
+    const upstream = request(
+      `${s3.endpoint}${incoming.url}`,
+      { method: incoming.method, headers: incoming.headers },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    upstream.on('error', () => outgoing.destroy());
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => older.listen(0, '127.0.0.1', resolve));
+  const fallback = new S3ObjectStore({
+    bucket: s3.bucket,
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${(older.address() as AddressInfo).port}`,
+    forcePathStyle: true,
+    publicBaseUrl: undefined,
+  });
+  try {
+    expect(await fallback.putIfAbsent(`avatars/${'d'.repeat(64)}/96.webp`, Buffer.from('x'), 'image/webp')).toBe(
+      'uploaded',
+    );
+    expect(await fallback.putIfAbsent(`avatars/${'d'.repeat(64)}/96.webp`, Buffer.from('x'), 'image/webp')).toBe(
+      'existed',
+    );
+    expect(await fallback.putIfAbsent(`avatars/${'e'.repeat(64)}/96.webp`, Buffer.from('y'), 'image/webp')).toBe(
+      'uploaded',
+    );
+    expect(seen).toEqual(['PUT if-none-match', 'HEAD', 'PUT', 'HEAD', 'HEAD', 'PUT']);
+  } finally {
+    fallback.close();
+    older.closeAllConnections();
+    await new Promise((resolve) => older.close(resolve));
+  }
 });
 
 test('public URLs: a configured base wins, then virtual-host and AWS styles', () => {
