@@ -5,13 +5,15 @@
  *
  * Everything lives in a throwaway Postgres schema (BENCH_DATABASE_URL, default the `test`
  * database) and a throwaway Redis prefix (BENCH_REDIS_URL), both removed at the end even
- * when the run fails. Only 127.0.0.1 services are used; no Z-API, S3 or CDN is involved.
+ * when the run fails or is interrupted (SIGINT/SIGTERM). Only 127.0.0.1 services are used;
+ * no Z-API, S3 or CDN is involved. `npm run bench` runs this as its sweep part.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { Container } from '../src/container.js';
@@ -68,6 +70,11 @@ const seconds = (ms: number) => ms / 1000;
 const perSecond = (count: number, ms: number) => Math.round(count / seconds(ms));
 const fmt = (value: number) => Math.round(value).toLocaleString('en-US');
 
+/** Redis' used_memory: the shared server's, so the bench reports differences, not totals. */
+async function usedMemory(redis: Redis): Promise<number> {
+  return Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? NaN);
+}
+
 /** Adds the wall time of every call of `target[name]` to `totals[name]`: where a step's time goes. */
 function timeCalls(target: object, names: string[], totals: Record<string, number>): void {
   const methods = target as Record<string, (...params: unknown[]) => Promise<unknown>>;
@@ -89,7 +96,28 @@ async function main(): Promise<Record<string, unknown>> {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   const container = new Container(config, createLogger(config.logLevel));
+  const redis = new Redis(REDIS_URL);
   const workers: Worker[] = [];
+  // Workers first, so nothing is mid-job when the keys and the schema disappear; each step
+  // runs even if an earlier one failed, so a broken or interrupted run leaves nothing behind.
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      const step = async (what: string, action: () => Promise<unknown>) =>
+        action().catch((error: unknown) => console.error(`bench-sweep: cleanup (${what}) failed:`, error));
+      await step('workers', () => Promise.all(workers.map((worker) => worker.close())));
+      await step('container', () => container.close());
+      await step('redis keys', () => deleteKeysWithPrefix(REDIS_URL, TAG));
+      await step('redis', () => redis.quit());
+      await step('schema', () => admin.query(`DROP SCHEMA IF EXISTS ${admin.escapeIdentifier(TAG)} CASCADE`));
+      await step('postgres', () => admin.end());
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`bench-sweep: ${signal}: removing schema and Redis keys ${TAG}`);
+      void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
   try {
     console.log(`bench-sweep: ${fmt(N)} contacts over ${I} instances; schema and Redis prefix ${TAG}`);
 
@@ -107,6 +135,7 @@ async function main(): Promise<Record<string, unknown>> {
 
     // 2. Raw baseline: the same jobs through the same Queue objects, with no Postgres at all.
     const queues = container.archiveQueues();
+    let memoryBefore = await usedMemory(redis);
     started = performance.now();
     for (const [index, instanceId] of instanceIds.entries()) {
       // Instance g % I owns phone 5500000000000 + g, as in the seed; CHUNK jobs per addBulk, as the sweep.
@@ -120,6 +149,7 @@ async function main(): Promise<Record<string, unknown>> {
       }
     }
     const rawMs = performance.now() - started;
+    const rawMemory = (await usedMemory(redis)) - memoryBefore;
     await deleteKeysWithPrefix(REDIS_URL, TAG);
 
     // 3. The sweep, with instant workers draining the queues as the real worker would.
@@ -149,6 +179,7 @@ async function main(): Promise<Record<string, unknown>> {
     }, SAMPLE_MS);
 
     const sweeper = container.refreshSweeper();
+    memoryBefore = await usedMemory(redis);
     started = performance.now();
     const created = await sweeper.start({ trigger: 'cli' });
     let [stepMs, steps, firstRetryInMs] = [0, 0, 0];
@@ -166,6 +197,7 @@ async function main(): Promise<Record<string, unknown>> {
       result = await timedStep();
     }
     const sweepMs = performance.now() - started;
+    const sweepMemory = (await usedMemory(redis)) - memoryBefore;
     clearInterval(sampler);
     await sample;
     const processedAtFinish = processed;
@@ -193,6 +225,11 @@ async function main(): Promise<Record<string, unknown>> {
     const ratio = perSecond(result.sweep.queued, stepMs) / perSecond(N, rawMs);
     console.log(`\nsweep own rate / raw addBulk rate: ${ratio.toFixed(2)}`);
     console.log(`peak waiting refresh jobs: ${fmt(peakWaiting)} (REFRESH_MAX_QUEUED ${fmt(MAX_QUEUED)})`);
+    const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+    console.log(
+      `Redis used_memory grew ${megabytes(rawMemory)} with every job queued by raw addBulk, ` +
+        `${megabytes(sweepMemory)} by the end of the sweep (server-wide figures: other clients count too)`,
+    );
     console.log(
       `steps: ${fmt(steps)}; between steps the bench sleeps min(retryInMs, ${SLEEP_CAP_MS} ms) instead of retryInMs ` +
         `(${firstRetryInMs} ms here) so that the sweep, not the wait, is measured`,
@@ -219,6 +256,7 @@ async function main(): Promise<Record<string, unknown>> {
         ]),
       ),
       sweepOwnRateVsRaw: Number(ratio.toFixed(3)),
+      redisUsedMemoryDelta: { afterRawAddBulk: rawMemory, afterSweep: sweepMemory },
       sweep: {
         queued: result.sweep.queued,
         steps,
@@ -231,15 +269,7 @@ async function main(): Promise<Record<string, unknown>> {
       checks,
     };
   } finally {
-    // Workers first, so nothing is mid-job when the keys and the schema disappear; each
-    // step runs even if an earlier one failed, so a broken run still leaves nothing behind.
-    const cleanup = async (what: string, action: () => Promise<unknown>) =>
-      action().catch((error: unknown) => console.error(`bench-sweep: cleanup (${what}) failed:`, error));
-    await cleanup('workers', () => Promise.all(workers.map((worker) => worker.close())));
-    await cleanup('container', () => container.close());
-    await cleanup('redis keys', () => deleteKeysWithPrefix(REDIS_URL, TAG));
-    await cleanup('schema', () => admin.query(`DROP SCHEMA IF EXISTS ${admin.escapeIdentifier(TAG)} CASCADE`));
-    await cleanup('postgres', () => admin.end());
+    await cleanup();
   }
 }
 
