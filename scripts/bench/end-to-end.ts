@@ -1,0 +1,172 @@
+import { withUniqueTag } from '../../src/simulators/picture-factory.js';
+import type { Picture } from './pictures.js';
+import type { Rig } from './rig.js';
+import type { CheckedJob, WorkerProcess } from './worker-process.js';
+
+/**
+ * Parts 2 and 3: N new contacts through the real worker (each with its own picture, so each
+ * is decoded, encoded and stored), then the same N re-checked at refresh priority (Z-API
+ * links to the same bytes, so each is found unchanged). Worker CPU comes from /proc; job
+ * latency from the worker's own per-job durationMs; S3, Z-API and CDN requests from where
+ * they arrive.
+ */
+
+export interface Latency {
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+export interface PassResult {
+  jobs: number;
+  wallMs: number;
+  perSecond: number;
+  workerCpuMsPerJob: number;
+  /** CPU of the bench process (s3rver, simulators, request counting) per job: it shares the cores. */
+  harnessCpuMsPerJob: number;
+  latencyMs: Latency;
+  /** Mean wall ms per job of each step the worker logs (db, lookup, download, process, store). */
+  stepMeanMs: Record<string, number>;
+  /** By method and answer (`PUT 200`, `HEAD 404`...), per job. */
+  s3RequestsPerJob: Record<string, number>;
+  zapiCallsPerJob: number;
+  cdnRequestsPerJob: number;
+  outcomes: Record<string, number>;
+  workerMemoryMb: { rss: number; peak: number };
+}
+
+export interface EndToEndResult {
+  workerConcurrency: number;
+  warmUpJobs: number;
+  changed: PassResult;
+  unchanged: PassResult | null;
+}
+
+const CHANGED_PHONES = 5_511_900_000_000;
+const WARM_UP_PHONES = 5_511_700_000_000;
+
+export const phoneAt = (base: number, index: number) => String(base + index);
+
+export function percentile(sorted: number[], fraction: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
+}
+
+export function latency(jobs: CheckedJob[]): Latency {
+  const sorted = jobs.map((job) => job.durationMs).sort((a, b) => a - b);
+  return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), max: sorted.at(-1) ?? NaN };
+}
+
+function stepMeans(jobs: CheckedJob[]): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const job of jobs) for (const [step, ms] of Object.entries(job.steps)) totals[step] = (totals[step] ?? 0) + ms;
+  return Object.fromEntries(Object.entries(totals).map(([step, ms]) => [step, ms / jobs.length]));
+}
+
+function tally(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
+
+/** Queues the jobs and measures the worker until every one of them is checked. */
+async function pass(
+  rig: Rig,
+  worker: WorkerProcess,
+  phones: string[],
+  queue: () => Promise<void>,
+): Promise<PassResult> {
+  const { zapi, cdn } = rig.stack;
+  const [zapiMark, cdnMark] = [zapi.requests.length, cdn.requests.length];
+  rig.s3.reset();
+  const cpuBefore = await worker.cpuMs();
+  const harnessBefore = process.cpuUsage();
+  const started = performance.now();
+  const finished = worker.collect(phones);
+  await queue();
+  const jobs = await finished;
+  const wallMs = Math.max(...jobs.map((job) => job.at)) - started;
+  const cpuMs = (await worker.cpuMs()) - cpuBefore;
+  const harness = process.cpuUsage(harnessBefore);
+  const memory = await worker.memory();
+
+  const count = phones.length;
+  const zapiCalls = zapi.requests.slice(zapiMark).filter((call) => call.path.includes('/profile-picture')).length;
+  return {
+    jobs: count,
+    wallMs: Math.round(wallMs),
+    perSecond: (count / wallMs) * 1000,
+    workerCpuMsPerJob: cpuMs / count,
+    harnessCpuMsPerJob: (harness.user + harness.system) / 1000 / count,
+    latencyMs: latency(jobs),
+    stepMeanMs: stepMeans(jobs),
+    s3RequestsPerJob: Object.fromEntries(Object.entries(rig.s3.counts()).map(([method, n]) => [method, n / count])),
+    zapiCallsPerJob: zapiCalls / count,
+    cdnRequestsPerJob: (cdn.requests.length - cdnMark) / count,
+    outcomes: tally(jobs.map((job) => job.outcome)),
+    workerMemoryMb: { rss: memory.rssMb, peak: memory.peakRssMb },
+  };
+}
+
+/**
+ * Jobs before the measured ones, on pictures of their own (same pixels, other bytes): the
+ * first jobs load the AWS SDK's lazy modules, compile Prisma's queries and warm V8, which a
+ * worker that has been running for a while no longer pays.
+ */
+async function warmUp(rig: Rig, worker: WorkerProcess, pictures: Picture[], count: number): Promise<void> {
+  const phones = Array.from({ length: count }, (_, index) => phoneAt(WARM_UP_PHONES, index));
+  phones.forEach((phone, index) => {
+    const picture = pictures[index % pictures.length]!;
+    rig.showPicture(phone, `warm-up-${index}`, withUniqueTag(picture.bytes, `warm-up ${index}`));
+  });
+  const finished = worker.collect(phones);
+  await rig.submitNew(phones);
+  await finished;
+}
+
+/** The run counts only if the database agrees: every contact archived, with one version each. */
+export async function expectArchived(rig: Rig, phones: string[]): Promise<void> {
+  const census = await rig.census(phones);
+  if (census.statuses.ARCHIVED !== phones.length || census.versions !== phones.length) {
+    throw new Error(
+      `expected ${phones.length} contacts ARCHIVED with one version each, found ${JSON.stringify(census)}`,
+    );
+  }
+}
+
+function expectOutcome(result: PassResult, outcome: string): void {
+  if (result.outcomes[outcome] !== result.jobs) {
+    throw new Error(`expected ${result.jobs} jobs to end ${outcome}, got ${JSON.stringify(result.outcomes)}`);
+  }
+}
+
+export async function runEndToEnd(
+  rig: Rig,
+  pictures: Picture[],
+  options: { concurrency: number | undefined; unchanged: boolean },
+): Promise<EndToEndResult> {
+  const overrides: Record<string, string> =
+    options.concurrency === undefined ? {} : { WORKER_CONCURRENCY: String(options.concurrency) };
+  const worker = await rig.startWorker(overrides);
+  try {
+    const workerConcurrency = options.concurrency ?? rig.config.worker.concurrency;
+    const warmUpJobs = 2 * workerConcurrency;
+    await warmUp(rig, worker, pictures, warmUpJobs);
+
+    const phones = pictures.map((_, index) => phoneAt(CHANGED_PHONES, index));
+    phones.forEach((phone, index) => rig.showPicture(phone, `changed-${index}`, pictures[index]!.bytes));
+    const changed = await pass(rig, worker, phones, () => rig.submitNew(phones));
+    expectOutcome(changed, 'archived');
+    await expectArchived(rig, phones);
+
+    let unchanged: PassResult | null = null;
+    if (options.unchanged) {
+      unchanged = await pass(rig, worker, phones, () => rig.queueRefresh(phones));
+      expectOutcome(unchanged, 'unchanged');
+      await expectArchived(rig, phones);
+    }
+    return { workerConcurrency, warmUpJobs, changed, unchanged };
+  } finally {
+    await worker.stop();
+  }
+}

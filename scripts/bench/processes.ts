@@ -1,0 +1,77 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+/** Child processes of the bench (run from source through tsx) and what /proc says about them. */
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+const running = new Set<ChildProcess>();
+const STOP_GRACE_MS = 15_000;
+
+/** `node <args>` from the repository root; the pid is the code's own (no wrapper process). */
+export function spawnNode(args: string[], env: NodeJS.ProcessEnv): ChildProcess & { pid: number } {
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`could not start node ${args.join(' ')}`);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child as ChildProcess & { pid: number };
+}
+
+/** Runs `node <args>` to completion; its stdout, or an error carrying the end of its output. */
+export async function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawnNode(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) {
+    const tail = `${stdout}\n${stderr}`.trim().split('\n').slice(-30).join('\n');
+    throw new Error(`node ${args.join(' ')} exited with ${code ?? signal}:\n${tail}`);
+  }
+  return stdout;
+}
+
+/** A TypeScript entry point run from source to completion. */
+export function runTs(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return runNode(['--import', 'tsx', entry, ...args], env);
+}
+
+/** SIGTERM (graceful for the worker and the sweep bench), then SIGKILL after a grace period. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function stopAllChildren(): Promise<void> {
+  await Promise.all([...running].map(stopChild));
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** User + system CPU of every thread of the process so far (libvips' and libuv's included). */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which may itself contain spaces: state is the 3rd field, utime the 14th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+export interface Memory {
+  rssMb: number;
+  /** Peak RSS since the process started (VmHWM). */
+  peakRssMb: number;
+}
+
+export async function memory(pid: number): Promise<Memory> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+}

@@ -1,0 +1,40 @@
+import type { Config } from '../../src/config.js';
+import type { PassResult } from './end-to-end.js';
+import type { EncoderRow } from './image-child.js';
+import type { FloorResult } from './image-work.js';
+import type { MemoryResult } from './memory.js';
+import type { BenchOptions } from './options.js';
+import type { PictureSetSummary } from './pictures.js';
+import type { SweepResult } from './sweep.js';
+
+/** What one run writes to bench/results/<startedAt>.json; documented in bench/README.md. */
+
+export interface Target {
+  id: string;
+  figure: string;
+  value: number | null;
+  target: string;
+  /** null when the parts it needs were not run. */
+  met: boolean | null;
+}
+
+export interface BenchResult {
+  schemaVersion: 1;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  argv: string[];
+  options: Omit<BenchOptions, 'parts'> & { parts: string[] };
+  machine: Record<string, unknown>;
+  settings: { image: Config['image']; tuningEnvironment: Record<string, string> };
+  pictures: PictureSetSummary;
+  floor: FloorResult | null;
+  changed: (PassResult & { workerConcurrency: number; warmUpJobs: number }) | null;
+  unchanged: PassResult | null;
+  sweep: SweepResult | null;
+  memory: MemoryResult | null;
+  encoders: { concurrency: number; pictures: number; rows: EncoderRow[] } | null;
+  targets: Target[];
+}
+
+export type Figures = Omit<BenchResult, 'targets'>;

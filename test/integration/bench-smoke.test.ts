@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN_URL, TEST_REDIS_URL } from '../helpers/isolated-database.js';
+
+/**
+ * `npm run bench` with every part at a tiny size: it exits 0 and writes the JSON that
+ * bench/README.md documents. Figures are not checked (no timing assertions in tests), only
+ * that each part ran and counted what it should.
+ */
+
+const TOP_LEVEL_KEYS = [
+  'schemaVersion',
+  'startedAt',
+  'finishedAt',
+  'durationMs',
+  'argv',
+  'options',
+  'machine',
+  'settings',
+  'pictures',
+  'floor',
+  'changed',
+  'unchanged',
+  'sweep',
+  'memory',
+  'encoders',
+  'targets',
+];
+
+const TARGET_IDS = [
+  'changedVsFloor',
+  'cpuVsFloor',
+  'unchangedVsChanged',
+  'sweepVsAddBulk',
+  'peakRss',
+  'rssGrowth',
+  'zapiCallsChanged',
+  'zapiCallsUnchanged',
+  's3RequestsPerPicture',
+];
+
+test('the bench runs every part at a tiny size and writes its JSON', async () => {
+  const resultsDir = await mkdtemp(join(tmpdir(), 'avatar-archiver-bench-smoke-'));
+  try {
+    const args = ['--n', '6', '--sweep-contacts', '1000', '--memory-jobs', '6,12', '--encoder-pictures', '1'];
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/bench.ts', ...args, '--results-dir', resultsDir],
+      {
+        env: { ...process.env, BENCH_DATABASE_URL: ADMIN_URL, BENCH_REDIS_URL: TEST_REDIS_URL },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect({ code, output }).toMatchObject({ code: 0 });
+
+    const [file, ...others] = await readdir(resultsDir);
+    expect(others).toEqual([]);
+    expect(output).toContain(`results: ${join(resultsDir, file!)}`);
+    const result = JSON.parse(await readFile(join(resultsDir, file!), 'utf8'));
+
+    expect(Object.keys(result)).toEqual(TOP_LEVEL_KEYS);
+    expect(result.targets.map((target: { id: string }) => target.id)).toEqual(TARGET_IDS);
+    for (const target of result.targets) expect(typeof target.met).toBe('boolean');
+    expect(result.pictures).toMatchObject({ count: 6, side: 640 });
+    expect(result.floor.runs.map((run: { concurrency: number }) => run.concurrency)).toEqual([2, 4, 8]);
+    expect(result.changed).toMatchObject({ jobs: 6, outcomes: { archived: 6 }, zapiCallsPerJob: 1 });
+    expect(result.unchanged).toMatchObject({ jobs: 6, outcomes: { unchanged: 6 }, zapiCallsPerJob: 1 });
+    expect(result.sweep.contacts).toBe(1000);
+    expect(result.memory.checkpoints.map((checkpoint: { jobs: number }) => checkpoint.jobs)).toEqual([6, 12]);
+    expect(result.encoders.rows.length).toBeGreaterThan(0);
+  } finally {
+    await rm(resultsDir, { recursive: true, force: true });
+  }
+}, 90_000);
