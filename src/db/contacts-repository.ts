@@ -1,5 +1,5 @@
 import { ErrorCode } from '../errors.js';
-import { AvatarStatus, type Contact, type PrismaClient } from '../generated/prisma/client.js';
+import { AvatarStatus, Prisma, type Contact, type PrismaClient } from '../generated/prisma/client.js';
 
 /**
  * Contacts this service creates are queued by the same call that creates them, so they are
@@ -50,6 +50,29 @@ export interface NextCheck {
   consecutiveUnchanged: number;
 }
 
+/** Every column of `contacts`, named as Prisma's Contact type names them (checked by a test). */
+const CONTACT_COLUMNS = Prisma.raw(
+  [
+    'id',
+    'instance_id AS "instanceId"',
+    'phone',
+    'avatar_url AS "avatarUrl"',
+    'avatar_status AS "avatarStatus"',
+    'avatar_sha256 AS "avatarSha256"',
+    'avatar_updated_at AS "avatarUpdatedAt"',
+    'last_checked_at AS "lastCheckedAt"',
+    'last_error AS "lastError"',
+    'last_error_at AS "lastErrorAt"',
+    'consecutive_failures AS "consecutiveFailures"',
+    'consecutive_no_picture AS "consecutiveNoPicture"',
+    'consecutive_unchanged AS "consecutiveUnchanged"',
+    'next_check_at AS "nextCheckAt"',
+    'do_not_archive AS "doNotArchive"',
+    'created_at AS "createdAt"',
+    'updated_at AS "updatedAt"',
+  ].join(', '),
+);
+
 export class ContactsRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -63,12 +86,26 @@ export class ContactsRepository {
     return result.count;
   }
 
+  /**
+   * The contact's row, created PENDING when missing. One statement, and the insert is only
+   * attempted when the row is missing, so a refresh of a million known contacts burns no
+   * sequence values and writes nothing. Two jobs racing to create the same new contact:
+   * the loser's insert does nothing and it reads the winner's row.
+   */
   async ensureContact(instanceId: string, phone: string): Promise<Contact> {
-    return this.prisma.contact.upsert({
-      where: { instanceId_phone: { instanceId, phone } },
-      create: { instanceId, phone },
-      update: {},
-    });
+    for (;;) {
+      const [row] = await this.prisma.$queryRaw<Contact[]>`
+        WITH found AS (
+          SELECT ${CONTACT_COLUMNS} FROM contacts WHERE instance_id = ${instanceId} AND phone = ${phone}
+        ), inserted AS (
+          INSERT INTO contacts (instance_id, phone, updated_at)
+          SELECT ${instanceId}, ${phone}, now() WHERE NOT EXISTS (SELECT 1 FROM found)
+          ON CONFLICT (instance_id, phone) DO NOTHING
+          RETURNING ${CONTACT_COLUMNS}
+        )
+        SELECT * FROM found UNION ALL SELECT * FROM inserted`;
+      if (row) return row;
+    }
   }
 
   async findContact(instanceId: string, phone: string): Promise<Contact | null> {
@@ -302,10 +339,14 @@ export class ContactsRepository {
 
   /** The same picture as last time: only the check and the counters change. */
   async recordUnchanged(contactId: number, checkedAt: Date, next: NextCheck): Promise<Contact> {
-    return this.prisma.contact.update({
-      where: { id: contactId },
-      data: { lastCheckedAt: checkedAt, consecutiveFailures: 0, consecutiveNoPicture: 0, ...next },
-    });
+    const [row] = await this.prisma.$queryRaw<Contact[]>`
+      UPDATE contacts
+      SET last_checked_at = ${checkedAt}, consecutive_failures = 0, consecutive_no_picture = 0,
+          next_check_at = ${next.nextCheckAt}, consecutive_unchanged = ${next.consecutiveUnchanged}, updated_at = now()
+      WHERE id = ${contactId}
+      RETURNING ${CONTACT_COLUMNS}`;
+    if (!row) throw new Error(`contact ${contactId} vanished while it was being checked`);
+    return row;
   }
 
   /**
@@ -318,35 +359,38 @@ export class ContactsRepository {
     avatarUrl: string,
     checkedAt: Date,
     next: NextCheck,
-  ): Promise<Contact> {
-    return this.prisma.$transaction(async (tx) => {
-      const { renditions, ...fields } = version;
-      const row = await tx.avatarVersion.upsert({
-        where: { contactId_sha256: { contactId, sha256: version.sha256 } },
-        create: { contactId, ...fields },
-        update: {},
-      });
-      for (const rendition of renditions) {
-        await tx.avatarRendition.upsert({
-          where: { versionId_size: { versionId: row.id, size: rendition.size } },
-          create: { versionId: row.id, ...rendition },
-          update: rendition,
-        });
-      }
-      return tx.contact.update({
-        where: { id: contactId },
-        data: {
-          avatarUrl,
-          avatarStatus: AvatarStatus.ARCHIVED,
-          avatarSha256: version.sha256,
-          avatarUpdatedAt: checkedAt,
-          lastCheckedAt: checkedAt,
-          consecutiveFailures: 0,
-          consecutiveNoPicture: 0,
-          ...next,
-        },
-      });
-    });
+  ): Promise<void> {
+    const { renditions: list } = version;
+    const column = <K extends keyof StoredRendition>(key: K) => list.map((rendition) => rendition[key]);
+    // One statement: atomic without a transaction, and one round trip instead of six.
+    // The version's no-op update on conflict is what makes RETURNING give its id on a re-run.
+    const updated = await this.prisma.$executeRaw`
+      WITH version AS (
+        INSERT INTO avatar_versions (contact_id, sha256, original_width, original_height, original_bytes,
+                                     original_format, source_link_expires_at, dominant_color)
+        VALUES (${contactId}, ${version.sha256}, ${version.originalWidth}, ${version.originalHeight},
+                ${version.originalBytes}, ${version.originalFormat}, ${version.sourceLinkExpiresAt},
+                ${version.dominantColor})
+        ON CONFLICT (contact_id, sha256) DO UPDATE SET sha256 = EXCLUDED.sha256
+        RETURNING id
+      ), renditions AS (
+        INSERT INTO avatar_renditions (version_id, size, key, url, width, height, bytes, content_type)
+        SELECT version.id, given.*
+        FROM version, unnest(${column('size')}::int[], ${column('key')}::text[], ${column('url')}::text[],
+                             ${column('width')}::int[], ${column('height')}::int[], ${column('bytes')}::int[],
+                             ${column('contentType')}::text[])
+          AS given (size, key, url, width, height, bytes, content_type)
+        ON CONFLICT (version_id, size) DO UPDATE
+          SET key = EXCLUDED.key, url = EXCLUDED.url, width = EXCLUDED.width, height = EXCLUDED.height,
+              bytes = EXCLUDED.bytes, content_type = EXCLUDED.content_type
+      )
+      UPDATE contacts
+      SET avatar_url = ${avatarUrl}, avatar_status = 'ARCHIVED', avatar_sha256 = ${version.sha256},
+          avatar_updated_at = ${checkedAt}, last_checked_at = ${checkedAt}, consecutive_failures = 0,
+          consecutive_no_picture = 0, next_check_at = ${next.nextCheckAt},
+          consecutive_unchanged = ${next.consecutiveUnchanged}, updated_at = now()
+      WHERE id = ${contactId}`;
+    if (updated !== 1) throw new Error(`contact ${contactId} vanished while its picture was being archived`);
   }
 
   /**

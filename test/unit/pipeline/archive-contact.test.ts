@@ -128,7 +128,6 @@ test('a new picture is processed, stored and then recorded', async () => {
     expect(version.renditions.map((r) => r.key)).toEqual([`avatars/${sha}/640.webp`, `avatars/${sha}/96.webp`]);
     expect(url).toBe(`https://cdn.test/avatars/${sha}/640.webp`);
     expect(at).toBe(now);
-    return contact();
   };
 
   const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
@@ -188,7 +187,6 @@ test('a picture archived before (any contact) reuses its objects without decodin
   deps.contacts.recordArchived = async (_id, version) => {
     recorded = true;
     expect(version.renditions).toEqual(renditions);
-    return contact();
   };
   const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
   expect(outcome).toMatchObject({ outcome: 'archived', uploaded: 0, reusedObjects: true });

@@ -1,0 +1,114 @@
+import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
+import { ContactsRepository } from '../../src/db/contacts-repository.js';
+import { createPrismaClient, type PrismaClient } from '../../src/db/prisma-client.js';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../helpers/isolated-database.js';
+
+/**
+ * The pipeline's hot queries are hand-written SQL (one round trip each); these tests hold
+ * them to what Prisma itself would read and write.
+ */
+
+let db: IsolatedDatabase;
+let prisma: PrismaClient;
+let contacts: ContactsRepository;
+
+beforeAll(async () => {
+  db = await createIsolatedDatabase('contacts_repo');
+  await applyMigrations(db.url, defaultMigrationsDir());
+  prisma = createPrismaClient(db.url);
+  contacts = new ContactsRepository(prisma);
+});
+
+afterAll(async () => {
+  await prisma.$disconnect();
+  await db.drop();
+});
+
+const next = (hours: number, streak: number) => ({
+  nextCheckAt: new Date(Date.now() + hours * 3_600_000),
+  consecutiveUnchanged: streak,
+});
+
+test('ensureContact returns exactly the row Prisma reads, created once and read after', async () => {
+  const created = await contacts.ensureContact('i1', '5511911110001');
+  const read = await contacts.ensureContact('i1', '5511911110001');
+
+  const viaPrisma = await prisma.contact.findUniqueOrThrow({ where: { id: created.id } });
+  expect(created).toEqual(viaPrisma);
+  expect(read).toEqual(viaPrisma);
+  expect(Object.keys(created).sort()).toEqual(Object.keys(viaPrisma).sort());
+  expect(created.avatarStatus).toBe('PENDING');
+});
+
+test('ensureContact burns no sequence value for a contact that exists', async () => {
+  const first = await contacts.ensureContact('i1', '5511911110002');
+  for (let i = 0; i < 5; i += 1) await contacts.ensureContact('i1', '5511911110002');
+  const after = await contacts.ensureContact('i1', '5511911110003');
+  expect(after.id).toBe(first.id + 1);
+});
+
+test('jobs racing to create one contact all get the same single row', async () => {
+  const rows = await Promise.all(Array.from({ length: 8 }, () => contacts.ensureContact('i1', '5511911110004')));
+  expect(new Set(rows.map((row) => row.id)).size).toBe(1);
+  expect(await prisma.contact.count({ where: { phone: '5511911110004' } })).toBe(1);
+});
+
+test('recordArchived writes the version, its renditions and the contact in one go, and a re-run converges', async () => {
+  const contact = await contacts.ensureContact('i1', '5511911110005');
+  const checkedAt = new Date('2026-11-26T10:00:00.123Z');
+  const version = {
+    sha256: 'a'.repeat(64),
+    originalWidth: 640,
+    originalHeight: 480,
+    originalBytes: 51_234,
+    originalFormat: 'jpeg',
+    sourceLinkExpiresAt: new Date('2026-11-28T00:00:00.000Z'),
+    dominantColor: '#102030',
+    renditions: [640, 96].map((size) => ({
+      size,
+      key: `avatars/${'a'.repeat(64)}/${size}.webp`,
+      url: `https://cdn.test/avatars/${size}.webp`,
+      width: size,
+      height: size,
+      bytes: size * 10,
+      contentType: 'image/webp',
+    })),
+  };
+
+  await contacts.recordArchived(contact.id, version, version.renditions[0]!.url, checkedAt, next(2, 0));
+  await contacts.recordArchived(contact.id, version, version.renditions[0]!.url, checkedAt, next(3, 0));
+
+  const row = await prisma.contact.findUniqueOrThrow({
+    where: { id: contact.id },
+    include: { versions: { include: { renditions: { orderBy: { size: 'desc' } } } } },
+  });
+  expect(row).toMatchObject({
+    avatarUrl: 'https://cdn.test/avatars/640.webp',
+    avatarStatus: 'ARCHIVED',
+    avatarSha256: 'a'.repeat(64),
+    avatarUpdatedAt: checkedAt,
+    lastCheckedAt: checkedAt,
+    consecutiveUnchanged: 0,
+  });
+  expect(row.updatedAt.getTime()).toBeGreaterThan(contact.updatedAt.getTime());
+  expect(row.versions).toHaveLength(1);
+  const { renditions, ...fields } = version;
+  expect(row.versions[0]).toMatchObject(fields);
+  expect(row.versions[0]!.renditions.map(({ id: _id, versionId: _v, ...rest }) => rest)).toEqual(renditions);
+});
+
+test('recordUnchanged moves only the check fields and returns the row as Prisma reads it', async () => {
+  const contact = await contacts.ensureContact('i1', '5511911110006');
+  await prisma.contact.update({ where: { id: contact.id }, data: { consecutiveFailures: 2, consecutiveNoPicture: 1 } });
+  const checkedAt = new Date('2026-11-26T11:00:00.000Z');
+
+  const updated = await contacts.recordUnchanged(contact.id, checkedAt, next(40, 3));
+
+  expect(updated).toEqual(await prisma.contact.findUniqueOrThrow({ where: { id: contact.id } }));
+  expect(updated).toMatchObject({
+    lastCheckedAt: checkedAt,
+    consecutiveFailures: 0,
+    consecutiveNoPicture: 0,
+    consecutiveUnchanged: 3,
+  });
+});
