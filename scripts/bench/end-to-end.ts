@@ -47,12 +47,12 @@ const WARM_UP_PHONES = 5_511_700_000_000;
 
 export const phoneAt = (base: number, index: number) => String(base + index);
 
-export function percentile(sorted: number[], fraction: number): number {
+function percentile(sorted: number[], fraction: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
 }
 
-export function latency(jobs: CheckedJob[]): Latency {
+function latency(jobs: CheckedJob[]): Latency {
   const sorted = jobs.map((job) => job.durationMs).sort((a, b) => a - b);
   return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), max: sorted.at(-1) ?? NaN };
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const PARTS = ['floor', 'changed', 'unchanged', 'sweep', 'memory', 'encoders'] as const;
+const PARTS = ['floor', 'changed', 'unchanged', 'sweep', 'memory', 'encoders'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {

@@ -19,8 +19,8 @@ import { WorkerProcess } from './worker-process.js';
  * way the HTTP API and the sweep do (ContactIntake, ArchiveQueues).
  */
 
-export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
-export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const INSTANCE = { id: 'bench', token: 'bench-instance-token' };
 
