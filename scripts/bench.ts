@@ -22,7 +22,7 @@ import { stopAllChildren } from './bench/processes.js';
 import { formatReport, writeResult } from './bench/report.js';
 import type { BenchResult, Figures } from './bench/result.js';
 import { judgeTargets } from './bench/targets.js';
-import { startRig, TUNING_VARIABLES, workerImageSettings } from './bench/rig.js';
+import { inheritedEnvironment, startRig, TUNING_VARIABLES, workerImageSettings } from './bench/rig.js';
 import { runSweep } from './bench/sweep.js';
 
 /** Concurrency of the encoder table when the floor did not run to find the best one. */
@@ -124,7 +124,9 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
     settings: {
       image,
       tuningEnvironment: Object.fromEntries(
-        Object.entries(process.env).filter((entry): entry is [string, string] => TUNING_VARIABLES.test(entry[0])),
+        Object.entries(inheritedEnvironment()).filter(
+          (entry): entry is [string, string] => TUNING_VARIABLES.test(entry[0]) && entry[1] !== undefined,
+        ),
       ),
     },
     pictures: set.summary,

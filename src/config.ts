@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
@@ -205,6 +206,7 @@ const envSchema = z.object({
     }),
   MAX_DOWNLOAD_BYTES: positiveInt(5 * 1024 * 1024),
   MAX_INPUT_PIXELS: positiveInt(25_000_000),
+  IMAGE_CONCURRENCY: positiveInt(availableParallelism(), 256),
   DOWNLOAD_TIMEOUT_MS: positiveInt(20_000, 300_000),
   DOWNLOAD_ALLOWED_HOSTS: z
     .string()
@@ -279,6 +281,7 @@ export interface Config {
     quality: number;
     webpEffort: number;
     maxInputPixels: number;
+    concurrency: number;
   };
   download: {
     maxBytes: number;
@@ -415,6 +418,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       quality: e.AVATAR_QUALITY,
       webpEffort: e.AVATAR_WEBP_EFFORT,
       maxInputPixels: e.MAX_INPUT_PIXELS,
+      concurrency: e.IMAGE_CONCURRENCY,
     },
     download: {
       maxBytes: e.MAX_DOWNLOAD_BYTES,

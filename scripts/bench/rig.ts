@@ -37,8 +37,17 @@ const BENCH_OWNED =
 export const TUNING_VARIABLES =
   /^(AVATAR_|WORKER_CONCURRENCY|MAX_INPUT_PIXELS|JOB_|UV_THREADPOOL_SIZE|MALLOC_|LD_PRELOAD|NODE_OPTIONS|VIPS_)/;
 
+/**
+ * What worker.Dockerfile (and so docker compose) and `npm run worker` set for the worker
+ * process; the bench measures the worker as it is deployed. The caller's environment wins.
+ */
+export const DEPLOYED_ENVIRONMENT: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
 export function inheritedEnvironment(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !BENCH_OWNED.test(name)));
+  return {
+    ...DEPLOYED_ENVIRONMENT,
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !BENCH_OWNED.test(name))),
+  };
 }
 
 /** The worker's image settings (defaults or AVATAR_* from the environment): where it connects does not change them. */

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { ImageFormat, ImageProcessor, ProcessedAvatar, Rendition } from '../pipeline/ports.js';
 import { describeDecodeFailure, formatLabel, imageInvalid } from './decode-failure.js';
 import { FLATTEN_BACKGROUND, outputEncoding, type OutputEncoding, type OutputFormat } from './output-format.js';
@@ -12,6 +13,12 @@ export interface ImageProcessorOptions {
   quality: number;
   webpEffort: number;
   maxInputPixels: number;
+  /**
+   * Pictures processed at once (IMAGE_CONCURRENCY). The CPU cores are the real limit; jobs
+   * beyond it would only wait for a libuv thread while holding their decoded pixels, and
+   * every extra image in flight grows the allocator's arenas for good.
+   */
+  concurrency: number;
 }
 
 const SUPPORTED_FORMATS: ReadonlySet<string> = new Set<ImageFormat>(['jpeg', 'png', 'webp', 'gif']);
@@ -134,6 +141,9 @@ function validate(options: ImageProcessorOptions): void {
   if (!Number.isInteger(webpEffort) || webpEffort < 0 || webpEffort > 6) {
     throw new RangeError(`webp effort must be 0-6, got ${webpEffort}`);
   }
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+    throw new RangeError(`image concurrency must be a positive whole number, got ${options.concurrency}`);
+  }
   if (!Number.isInteger(maxInputPixels) || maxInputPixels < 1) {
     throw new RangeError(`maxInputPixels must be a positive whole number, got ${maxInputPixels}`);
   }
@@ -154,38 +164,41 @@ export function createImageProcessor(options: ImageProcessorOptions): ImageProce
   const sizes = [...options.sizes];
   const { maxInputPixels } = options;
   const encoding = outputEncoding(options.format, options.quality, options.webpEffort);
+  const slots = pLimit(options.concurrency);
 
   return {
-    async process(bytes: Buffer): Promise<ProcessedAvatar> {
-      const header = await readHeader(bytes, maxInputPixels);
-      const plan = planRenditions(sizes, header.width, header.height);
-      const square = await decodeSquare(bytes, plan.decodeSize, encoding, maxInputPixels);
-
-      // One size at a time: each encode holds a libuv thread, which this job shares with the
-      // other jobs and with DNS lookups; the worker's job concurrency is where parallelism lives.
-      const encoded = new Map<number, EncodedSquare>();
-      const renditions: Rendition[] = [];
-      for (const { size, pixels } of plan.renditions) {
-        let output = encoded.get(pixels);
-        if (output === undefined) {
-          output = await encodeSquare(square, pixels, encoding);
-          encoded.set(pixels, output);
-        }
-        renditions.push({
-          size,
-          width: output.info.width,
-          height: output.info.height,
-          bytes: output.data,
-          contentType: encoding.contentType,
-          extension: encoding.extension,
-        });
-      }
-
-      return {
-        original: { width: header.width, height: header.height, format: header.format },
-        dominantColor: await dominantColor(square),
-        renditions,
-      };
-    },
+    process: (bytes: Buffer) => slots(() => processOne(bytes)),
   };
+
+  async function processOne(bytes: Buffer): Promise<ProcessedAvatar> {
+    const header = await readHeader(bytes, maxInputPixels);
+    const plan = planRenditions(sizes, header.width, header.height);
+    const square = await decodeSquare(bytes, plan.decodeSize, encoding, maxInputPixels);
+
+    // One size at a time: each encode holds a libuv thread, which this job shares with the
+    // other jobs and with DNS lookups; the worker's job concurrency is where parallelism lives.
+    const encoded = new Map<number, EncodedSquare>();
+    const renditions: Rendition[] = [];
+    for (const { size, pixels } of plan.renditions) {
+      let output = encoded.get(pixels);
+      if (output === undefined) {
+        output = await encodeSquare(square, pixels, encoding);
+        encoded.set(pixels, output);
+      }
+      renditions.push({
+        size,
+        width: output.info.width,
+        height: output.info.height,
+        bytes: output.data,
+        contentType: encoding.contentType,
+        extension: encoding.extension,
+      });
+    }
+
+    return {
+      original: { width: header.width, height: header.height, format: header.format },
+      dominantColor: await dominantColor(square),
+      renditions,
+    };
+  }
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 const minimal = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/test' };
@@ -24,6 +25,7 @@ describe('loadConfig', () => {
       quality: 80,
       webpEffort: 4,
       maxInputPixels: 25_000_000,
+      concurrency: availableParallelism(),
     });
     expect(config.download.maxBytes).toBe(5 * 1024 * 1024);
     expect(config.download.allowedHosts).toContain('*.whatsapp.net');

@@ -21,6 +21,7 @@ const WEBP: ImageProcessorOptions = {
   quality: 80,
   webpEffort: 4,
   maxInputPixels: 25_000_000,
+  concurrency: 2,
 };
 const JPEG: ImageProcessorOptions = { ...WEBP, format: 'jpeg' };
 
@@ -332,5 +333,20 @@ describe('createImageProcessor', () => {
     expect(() => createImageProcessor({ ...WEBP, quality: 101 })).toThrow(RangeError);
     expect(() => createImageProcessor({ ...WEBP, webpEffort: 7 })).toThrow(RangeError);
     expect(() => createImageProcessor({ ...WEBP, maxInputPixels: 0 })).toThrow(RangeError);
+    expect(() => createImageProcessor({ ...WEBP, concurrency: 0 })).toThrow(RangeError);
+  });
+
+  test('processes at most `concurrency` pictures at once: with one, a tiny picture waits for a big one', async () => {
+    const big = await makeJpeg({ width: 2000, height: 2000, color: '#336699' });
+    const tiny = await makeJpeg({ width: 16, height: 16, color: '#993366' });
+    const processor = createImageProcessor({ ...WEBP, concurrency: 1 });
+    const finished: string[] = [];
+
+    await Promise.all([
+      processor.process(big).then(() => finished.push('big')),
+      processor.process(tiny).then(() => finished.push('tiny')),
+    ]);
+
+    expect(finished).toEqual(['big', 'tiny']);
   });
 });
