@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { ContactsRepository } from './db/contacts-repository.js';
 import { NewContactListener } from './db/new-contact-listener.js';
-import { createPrismaClient, type PrismaClient } from './db/prisma-client.js';
+import { openDatabase, type PrismaClient } from './db/prisma-client.js';
 import { createImageDownloader } from './download/image-downloader.js';
 import { createImageProcessor } from './image/image-processor.js';
 import { SweepsRepository } from './db/sweeps-repository.js';
@@ -55,10 +55,11 @@ export class Container {
     readonly config: Config,
     readonly logger: Logger,
   ) {
-    this.prisma = createPrismaClient(config.databaseUrl);
-    this.contacts = new ContactsRepository(this.prisma);
+    const database = openDatabase(config.databaseUrl);
+    this.prisma = database.prisma;
+    this.contacts = new ContactsRepository(this.prisma, database.pool);
     this.sweeps = new SweepsRepository(this.prisma);
-    this.closers.push(() => this.prisma.$disconnect());
+    this.closers.push(() => database.close());
   }
 
   /** One queue per configured instance, sharing the producer connection. */

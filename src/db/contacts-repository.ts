@@ -1,5 +1,6 @@
 import { ErrorCode } from '../errors.js';
-import { AvatarStatus, Prisma, type Contact, type PrismaClient } from '../generated/prisma/client.js';
+import type pg from 'pg';
+import { AvatarStatus, type Contact, type PrismaClient } from '../generated/prisma/client.js';
 
 /**
  * Contacts this service creates are queued by the same call that creates them, so they are
@@ -51,30 +52,32 @@ export interface NextCheck {
 }
 
 /** Every column of `contacts`, named as Prisma's Contact type names them (checked by a test). */
-const CONTACT_COLUMNS = Prisma.raw(
-  [
-    'id',
-    'instance_id AS "instanceId"',
-    'phone',
-    'avatar_url AS "avatarUrl"',
-    'avatar_status AS "avatarStatus"',
-    'avatar_sha256 AS "avatarSha256"',
-    'avatar_updated_at AS "avatarUpdatedAt"',
-    'last_checked_at AS "lastCheckedAt"',
-    'last_error AS "lastError"',
-    'last_error_at AS "lastErrorAt"',
-    'consecutive_failures AS "consecutiveFailures"',
-    'consecutive_no_picture AS "consecutiveNoPicture"',
-    'consecutive_unchanged AS "consecutiveUnchanged"',
-    'next_check_at AS "nextCheckAt"',
-    'do_not_archive AS "doNotArchive"',
-    'created_at AS "createdAt"',
-    'updated_at AS "updatedAt"',
-  ].join(', '),
-);
+const CONTACT_COLUMNS = [
+  'id',
+  'instance_id AS "instanceId"',
+  'phone',
+  'avatar_url AS "avatarUrl"',
+  'avatar_status AS "avatarStatus"',
+  'avatar_sha256 AS "avatarSha256"',
+  'avatar_updated_at AS "avatarUpdatedAt"',
+  'last_checked_at AS "lastCheckedAt"',
+  'last_error AS "lastError"',
+  'last_error_at AS "lastErrorAt"',
+  'consecutive_failures AS "consecutiveFailures"',
+  'consecutive_no_picture AS "consecutiveNoPicture"',
+  'consecutive_unchanged AS "consecutiveUnchanged"',
+  'next_check_at AS "nextCheckAt"',
+  'do_not_archive AS "doNotArchive"',
+  'created_at AS "createdAt"',
+  'updated_at AS "updatedAt"',
+].join(', ');
 
 export class ContactsRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  /** `pool` is the one Prisma's client runs on, for the job's hot queries (see openDatabase). */
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly pool: pg.Pool,
+  ) {}
 
   /** Creates missing contacts as PENDING, for a caller about to queue them; returns how many were new. */
   async ensureContacts(instanceId: string, phones: string[]): Promise<number> {
@@ -94,17 +97,19 @@ export class ContactsRepository {
    */
   async ensureContact(instanceId: string, phone: string): Promise<Contact> {
     for (;;) {
-      const [row] = await this.prisma.$queryRaw<Contact[]>`
-        WITH found AS (
-          SELECT ${CONTACT_COLUMNS} FROM contacts WHERE instance_id = ${instanceId} AND phone = ${phone}
-        ), inserted AS (
-          INSERT INTO contacts (instance_id, phone, updated_at)
-          SELECT ${instanceId}, ${phone}, now() WHERE NOT EXISTS (SELECT 1 FROM found)
-          ON CONFLICT (instance_id, phone) DO NOTHING
-          RETURNING ${CONTACT_COLUMNS}
-        )
-        SELECT * FROM found UNION ALL SELECT * FROM inserted`;
-      if (row) return row;
+      const { rows } = await this.pool.query<Contact>(
+        `WITH found AS (
+           SELECT ${CONTACT_COLUMNS} FROM contacts WHERE instance_id = $1 AND phone = $2
+         ), inserted AS (
+           INSERT INTO contacts (instance_id, phone, updated_at)
+           SELECT $1, $2, now() WHERE NOT EXISTS (SELECT 1 FROM found)
+           ON CONFLICT (instance_id, phone) DO NOTHING
+           RETURNING ${CONTACT_COLUMNS}
+         )
+         SELECT * FROM found UNION ALL SELECT * FROM inserted`,
+        [instanceId, phone],
+      );
+      if (rows[0]) return rows[0];
     }
   }
 
@@ -339,14 +344,16 @@ export class ContactsRepository {
 
   /** The same picture as last time: only the check and the counters change. */
   async recordUnchanged(contactId: number, checkedAt: Date, next: NextCheck): Promise<Contact> {
-    const [row] = await this.prisma.$queryRaw<Contact[]>`
-      UPDATE contacts
-      SET last_checked_at = ${checkedAt}, consecutive_failures = 0, consecutive_no_picture = 0,
-          next_check_at = ${next.nextCheckAt}, consecutive_unchanged = ${next.consecutiveUnchanged}, updated_at = now()
-      WHERE id = ${contactId}
-      RETURNING ${CONTACT_COLUMNS}`;
-    if (!row) throw new Error(`contact ${contactId} vanished while it was being checked`);
-    return row;
+    const { rows } = await this.pool.query<Contact>(
+      `UPDATE contacts
+       SET last_checked_at = $2, consecutive_failures = 0, consecutive_no_picture = 0,
+           next_check_at = $3, consecutive_unchanged = $4, updated_at = now()
+       WHERE id = $1
+       RETURNING ${CONTACT_COLUMNS}`,
+      [contactId, checkedAt, next.nextCheckAt, next.consecutiveUnchanged],
+    );
+    if (!rows[0]) throw new Error(`contact ${contactId} vanished while it was being checked`);
+    return rows[0];
   }
 
   /**
@@ -364,33 +371,50 @@ export class ContactsRepository {
     const column = <K extends keyof StoredRendition>(key: K) => list.map((rendition) => rendition[key]);
     // One statement: atomic without a transaction, and one round trip instead of six.
     // The version's no-op update on conflict is what makes RETURNING give its id on a re-run.
-    const updated = await this.prisma.$executeRaw`
-      WITH version AS (
-        INSERT INTO avatar_versions (contact_id, sha256, original_width, original_height, original_bytes,
-                                     original_format, source_link_expires_at, dominant_color)
-        VALUES (${contactId}, ${version.sha256}, ${version.originalWidth}, ${version.originalHeight},
-                ${version.originalBytes}, ${version.originalFormat}, ${version.sourceLinkExpiresAt},
-                ${version.dominantColor})
-        ON CONFLICT (contact_id, sha256) DO UPDATE SET sha256 = EXCLUDED.sha256
-        RETURNING id
-      ), renditions AS (
-        INSERT INTO avatar_renditions (version_id, size, key, url, width, height, bytes, content_type)
-        SELECT version.id, given.*
-        FROM version, unnest(${column('size')}::int[], ${column('key')}::text[], ${column('url')}::text[],
-                             ${column('width')}::int[], ${column('height')}::int[], ${column('bytes')}::int[],
-                             ${column('contentType')}::text[])
-          AS given (size, key, url, width, height, bytes, content_type)
-        ON CONFLICT (version_id, size) DO UPDATE
-          SET key = EXCLUDED.key, url = EXCLUDED.url, width = EXCLUDED.width, height = EXCLUDED.height,
-              bytes = EXCLUDED.bytes, content_type = EXCLUDED.content_type
-      )
-      UPDATE contacts
-      SET avatar_url = ${avatarUrl}, avatar_status = 'ARCHIVED', avatar_sha256 = ${version.sha256},
-          avatar_updated_at = ${checkedAt}, last_checked_at = ${checkedAt}, consecutive_failures = 0,
-          consecutive_no_picture = 0, next_check_at = ${next.nextCheckAt},
-          consecutive_unchanged = ${next.consecutiveUnchanged}, updated_at = now()
-      WHERE id = ${contactId}`;
-    if (updated !== 1) throw new Error(`contact ${contactId} vanished while its picture was being archived`);
+    const { rowCount } = await this.pool.query(
+      `WITH version AS (
+         INSERT INTO avatar_versions (contact_id, sha256, original_width, original_height, original_bytes,
+                                      original_format, source_link_expires_at, dominant_color)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (contact_id, sha256) DO UPDATE SET sha256 = EXCLUDED.sha256
+         RETURNING id
+       ), renditions AS (
+         INSERT INTO avatar_renditions (version_id, size, key, url, width, height, bytes, content_type)
+         SELECT version.id, given.*
+         FROM version, unnest($9::int[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[], $15::text[])
+           AS given (size, key, url, width, height, bytes, content_type)
+         ON CONFLICT (version_id, size) DO UPDATE
+           SET key = EXCLUDED.key, url = EXCLUDED.url, width = EXCLUDED.width, height = EXCLUDED.height,
+               bytes = EXCLUDED.bytes, content_type = EXCLUDED.content_type
+       )
+       UPDATE contacts
+       SET avatar_url = $16, avatar_status = 'ARCHIVED', avatar_sha256 = $2, avatar_updated_at = $17,
+           last_checked_at = $17, consecutive_failures = 0, consecutive_no_picture = 0,
+           next_check_at = $18, consecutive_unchanged = $19, updated_at = now()
+       WHERE id = $1`,
+      [
+        contactId,
+        version.sha256,
+        version.originalWidth,
+        version.originalHeight,
+        version.originalBytes,
+        version.originalFormat,
+        version.sourceLinkExpiresAt,
+        version.dominantColor,
+        column('size'),
+        column('key'),
+        column('url'),
+        column('width'),
+        column('height'),
+        column('bytes'),
+        column('contentType'),
+        avatarUrl,
+        checkedAt,
+        next.nextCheckAt,
+        next.consecutiveUnchanged,
+      ],
+    );
+    if (rowCount !== 1) throw new Error(`contact ${contactId} vanished while its picture was being archived`);
   }
 
   /**

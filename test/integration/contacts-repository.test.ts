@@ -1,26 +1,28 @@
 import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
 import { ContactsRepository } from '../../src/db/contacts-repository.js';
-import { createPrismaClient, type PrismaClient } from '../../src/db/prisma-client.js';
+import { openDatabase, type Database, type PrismaClient } from '../../src/db/prisma-client.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../helpers/isolated-database.js';
 
 /**
- * The pipeline's hot queries are hand-written SQL (one round trip each); these tests hold
- * them to what Prisma itself would read and write.
+ * The pipeline's hot queries are hand-written SQL on the pool Prisma runs on (one round
+ * trip each, no client overhead); these tests hold them to what Prisma itself reads and writes.
  */
 
 let db: IsolatedDatabase;
+let database: Database;
 let prisma: PrismaClient;
 let contacts: ContactsRepository;
 
 beforeAll(async () => {
   db = await createIsolatedDatabase('contacts_repo');
   await applyMigrations(db.url, defaultMigrationsDir());
-  prisma = createPrismaClient(db.url);
-  contacts = new ContactsRepository(prisma);
+  database = openDatabase(db.url);
+  prisma = database.prisma;
+  contacts = new ContactsRepository(prisma, database.pool);
 });
 
 afterAll(async () => {
-  await prisma.$disconnect();
+  await database.close();
   await db.drop();
 });
 
