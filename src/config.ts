@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
@@ -206,7 +205,10 @@ const envSchema = z.object({
     }),
   MAX_DOWNLOAD_BYTES: positiveInt(5 * 1024 * 1024),
   MAX_INPUT_PIXELS: positiveInt(25_000_000),
-  IMAGE_CONCURRENCY: positiveInt(availableParallelism(), 256),
+  // 0: as many as libuv's thread pool has threads, which sharp runs on (see below).
+  IMAGE_CONCURRENCY: positiveInt(0, 256),
+  // Read by libuv itself at start-up (4 is its default); here only to size IMAGE_CONCURRENCY.
+  UV_THREADPOOL_SIZE: positiveInt(4, 1024),
   DOWNLOAD_TIMEOUT_MS: positiveInt(20_000, 300_000),
   DOWNLOAD_ALLOWED_HOSTS: z
     .string()
@@ -418,7 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       quality: e.AVATAR_QUALITY,
       webpEffort: e.AVATAR_WEBP_EFFORT,
       maxInputPixels: e.MAX_INPUT_PIXELS,
-      concurrency: e.IMAGE_CONCURRENCY,
+      concurrency: e.IMAGE_CONCURRENCY || e.UV_THREADPOOL_SIZE,
     },
     download: {
       maxBytes: e.MAX_DOWNLOAD_BYTES,

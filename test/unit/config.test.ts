@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 const minimal = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/test' };
@@ -25,7 +24,7 @@ describe('loadConfig', () => {
       quality: 80,
       webpEffort: 4,
       maxInputPixels: 25_000_000,
-      concurrency: availableParallelism(),
+      concurrency: 4,
     });
     expect(config.download.maxBytes).toBe(5 * 1024 * 1024);
     expect(config.download.allowedHosts).toContain('*.whatsapp.net');
@@ -67,6 +66,11 @@ describe('loadConfig', () => {
       { id: 'a', token: '1' },
       { id: 'b', token: '2' },
     ]);
+  });
+
+  test('processes as many pictures at once as libuv has threads, unless told otherwise', () => {
+    expect(loadConfig({ ...minimal, UV_THREADPOOL_SIZE: '8' }).image.concurrency).toBe(8);
+    expect(loadConfig({ ...minimal, UV_THREADPOOL_SIZE: '8', IMAGE_CONCURRENCY: '3' }).image.concurrency).toBe(3);
   });
 
   test('sorts and dedupes sizes, largest first', () => {
