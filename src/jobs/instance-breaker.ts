@@ -32,6 +32,7 @@ export interface InstanceBreakersDeps {
 const MAX_PROBE_MS = 30 * 60_000;
 const HEALTH_FAILURES = new Set<string>([ErrorCode.ZapiUnavailable, ErrorCode.ZapiBadAnswer]);
 const PROBE_LOCK_MS = 30_000;
+const RESET_EVERY_MS = 1_000;
 
 /**
  * One circuit breaker per Z-API instance, kept in Redis so every worker process shares it.
@@ -46,6 +47,9 @@ export class InstanceBreakers {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private probing: Promise<void> = Promise.resolve();
+  /** Instances with a failure counted by this process since this process last cleared the run. */
+  private readonly countedFailure = new Set<string>();
+  private readonly lastReset = new Map<string, number>();
 
   constructor(private readonly deps: InstanceBreakersDeps) {
     this.now = deps.now ?? Date.now;
@@ -56,8 +60,18 @@ export class InstanceBreakers {
     return raw ? (JSON.parse(raw) as BreakerState) : null;
   }
 
-  /** A call that worked: the run of failures is over. */
+  /**
+   * A call that worked: the run of failures is over. The shared counter is cleared at once
+   * after a failure this process counted, and otherwise at most once a second (another
+   * process's failures are reset within that second), which saves a Redis round trip on
+   * nearly every job of a healthy instance.
+   */
   async recordSuccess(instanceId: string): Promise<void> {
+    const now = this.now();
+    if (!this.countedFailure.has(instanceId) && now - (this.lastReset.get(instanceId) ?? -Infinity) < RESET_EVERY_MS)
+      return;
+    this.countedFailure.delete(instanceId);
+    this.lastReset.set(instanceId, now);
     await this.deps.redis.del(this.key('breaker-failures', instanceId));
   }
 
@@ -73,6 +87,7 @@ export class InstanceBreakers {
     }
     if (!isArchiveError(error) || !HEALTH_FAILURES.has(error.code)) return (await this.state(instanceId)) !== null;
     const key = this.key('breaker-failures', instanceId);
+    this.countedFailure.add(instanceId);
     const [[, failures]] = (await this.deps.redis.multi().incr(key).pexpire(key, MAX_PROBE_MS).exec()) as [
       [Error | null, number],
     ];
