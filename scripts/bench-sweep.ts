@@ -8,17 +8,18 @@
  * when the run fails or is interrupted (SIGINT/SIGTERM). Only 127.0.0.1 services are used;
  * no Z-API, S3 or CDN is involved. `npm run bench` runs this as its sweep part.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { Container } from '../src/container.js';
 import { applyMigrations, defaultMigrationsDir } from '../src/db/migrator.js';
-import { ARCHIVE_JOB, archiveJobId, archiveQueueName, JobPriority } from '../src/jobs/archive-job.js';
+import { ARCHIVE_JOB, archiveJobId, JobPriority } from '../src/jobs/archive-job.js';
 import { deleteKeysWithPrefix } from '../src/jobs/redis-keys.js';
 import { createLogger } from '../src/logger.js';
 
@@ -92,12 +93,44 @@ function timeCalls(target: object, names: string[], totals: Record<string, numbe
   }
 }
 
+interface Drainer {
+  processed(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** bench-sweep-drainer.ts as a child process: its stdout answers with a count per line asked. */
+async function startDrainer(concurrency: number, instances: string[]): Promise<Drainer> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/bench-sweep-drainer.ts', REDIS_URL, TAG, String(concurrency), ...instances],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const line = await lines.next();
+    if (line.done) throw new Error('bench-sweep: the drainer process exited');
+    return line.value;
+  };
+  if ((await next()) !== 'ready') throw new Error('bench-sweep: the drainer did not start');
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    async processed() {
+      child.stdin.write('count\n');
+      return Number(await next());
+    },
+    async close() {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
 async function main(): Promise<Record<string, unknown>> {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   const container = new Container(config, createLogger(config.logLevel));
   const redis = new Redis(REDIS_URL);
-  const workers: Worker[] = [];
+  let drainer: Drainer | undefined;
   // Workers first, so nothing is mid-job when the keys and the schema disappear; each step
   // runs even if an earlier one failed, so a broken or interrupted run leaves nothing behind.
   let cleaning: Promise<void> | undefined;
@@ -105,7 +138,7 @@ async function main(): Promise<Record<string, unknown>> {
     (cleaning ??= (async () => {
       const step = async (what: string, action: () => Promise<unknown>) =>
         action().catch((error: unknown) => console.error(`bench-sweep: cleanup (${what}) failed:`, error));
-      await step('workers', () => Promise.all(workers.map((worker) => worker.close())));
+      await step('workers', async () => drainer?.close());
       await step('container', () => container.close());
       await step('redis keys', () => deleteKeysWithPrefix(REDIS_URL, TAG));
       await step('redis', () => redis.quit());
@@ -133,33 +166,40 @@ async function main(): Promise<Record<string, unknown>> {
     const seedMs = performance.now() - started;
     await admin.query(`ANALYZE ${admin.escapeIdentifier(TAG)}.contacts`);
 
-    // 2. Raw baseline: the same jobs through the same Queue objects, with no Postgres at all.
+    // 2. Raw baseline: the same jobs through the same Queue objects, with no Postgres at all;
+    // once into idle queues, and once with the instant workers the sweep runs against.
     const queues = container.archiveQueues();
-    let memoryBefore = await usedMemory(redis);
-    started = performance.now();
-    for (const [index, instanceId] of instanceIds.entries()) {
-      // Instance g % I owns phone 5500000000000 + g, as in the seed; CHUNK jobs per addBulk, as the sweep.
-      for (let first = index || I; first <= N; first += CHUNK * I) {
-        const jobs = [];
-        for (let g = first; g <= N && g < first + CHUNK * I; g += I) {
-          const data = { instanceId, phone: String(5_500_000_000_000 + g) };
-          jobs.push({ name: ARCHIVE_JOB, data, opts: { jobId: archiveJobId(data), priority: JobPriority.refresh } });
+    const rawAddBulk = async () => {
+      const rawStarted = performance.now();
+      for (const [index, instanceId] of instanceIds.entries()) {
+        // Instance g % I owns phone 5500000000000 + g, as in the seed; CHUNK jobs per addBulk, as the sweep.
+        for (let first = index || I; first <= N; first += CHUNK * I) {
+          const jobs = [];
+          for (let g = first; g <= N && g < first + CHUNK * I; g += I) {
+            const data = { instanceId, phone: String(5_500_000_000_000 + g) };
+            jobs.push({ name: ARCHIVE_JOB, data, opts: { jobId: archiveJobId(data), priority: JobPriority.refresh } });
+          }
+          await queues.queue(instanceId).addBulk(jobs);
         }
-        await queues.queue(instanceId).addBulk(jobs);
       }
-    }
-    const rawMs = performance.now() - started;
+      return performance.now() - rawStarted;
+    };
+    let memoryBefore = await usedMemory(redis);
+    const rawMs = await rawAddBulk();
     const rawMemory = (await usedMemory(redis)) - memoryBefore;
     await deleteKeysWithPrefix(REDIS_URL, TAG);
 
-    // 3. The sweep, with instant workers draining the queues as the real worker would.
-    let processed = 0;
-    const connection = container.workerConnection();
-    for (const id of instanceIds) {
-      const options = { connection, prefix: TAG, concurrency: CONCURRENCY };
-      workers.push(new Worker(archiveQueueName(id), async () => undefined, options).on('completed', () => processed++));
-    }
-    await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+    // The sweep's jobs are taken as fast as it queues them (it must, to stay under
+    // REFRESH_MAX_QUEUED), so Redis also runs every job's move to active and to completed:
+    // the like-for-like baseline queues the same jobs against the same consumers.
+    drainer = await startDrainer(CONCURRENCY, instanceIds);
+    const rawDrainedMs = await rawAddBulk();
+    while ((await drainer.processed()) < N) await sleep(SAMPLE_MS);
+    await drainer.close();
+    await deleteKeysWithPrefix(REDIS_URL, TAG);
+
+    // 3. The sweep, with instant workers draining the queues in a process of their own.
+    drainer = await startDrainer(CONCURRENCY, instanceIds);
 
     // Bound before the sampler's own calls are wrapped, so sampling does not count as sweep time.
     const waitingOf = queues.waitingRefreshJobs.bind(queues);
@@ -200,7 +240,7 @@ async function main(): Promise<Record<string, unknown>> {
     const sweepMemory = (await usedMemory(redis)) - memoryBefore;
     clearInterval(sampler);
     await sample;
-    const processedAtFinish = processed;
+    const processedAtFinish = await drainer.processed();
 
     const progress = Object.values(result.sweep.progress);
     const checks = {
@@ -214,6 +254,7 @@ async function main(): Promise<Record<string, unknown>> {
     const phases = {
       seed: { label: 'seed (one INSERT ... SELECT)', ms: seedMs, count: N, unit: 'rows/s' },
       rawAddBulk: { label: 'raw addBulk, no DB', ms: rawMs, count: N, unit: 'jobs/s' },
+      rawAddBulkDrained: { label: 'raw addBulk, consumers on', ms: rawDrainedMs, count: N, unit: 'jobs/s' },
       sweepWall: { label: 'sweep, wall (incl. sleeps)', ms: sweepMs, count: result.sweep.queued, unit: 'queued/s' },
       sweepOwn: { label: 'sweep, own (sum of step())', ms: stepMs, count: result.sweep.queued, unit: 'queued/s' },
     };
@@ -222,8 +263,12 @@ async function main(): Promise<Record<string, unknown>> {
       const rate = `${fmt(perSecond(count, ms))} ${unit}`;
       console.log(`${label.padEnd(30)}${`${seconds(ms).toFixed(1)} s`.padStart(10)}${rate.padStart(20)}`);
     }
-    const ratio = perSecond(result.sweep.queued, stepMs) / perSecond(N, rawMs);
-    console.log(`\nsweep own rate / raw addBulk rate: ${ratio.toFixed(2)}`);
+    const ratio = perSecond(result.sweep.queued, stepMs) / perSecond(N, rawDrainedMs);
+    const ratioToIdle = perSecond(result.sweep.queued, stepMs) / perSecond(N, rawMs);
+    console.log(
+      `\nsweep own rate / raw addBulk rate: ${ratio.toFixed(2)} with the same consumers running, ` +
+        `${ratioToIdle.toFixed(2)} against addBulk into idle queues`,
+    );
     console.log(`peak waiting refresh jobs: ${fmt(peakWaiting)} (REFRESH_MAX_QUEUED ${fmt(MAX_QUEUED)})`);
     const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
     console.log(
@@ -235,7 +280,7 @@ async function main(): Promise<Record<string, unknown>> {
         `(${firstRetryInMs} ms here) so that the sweep, not the wait, is measured`,
     );
     console.log(
-      `${I} instant workers (concurrency ${CONCURRENCY}), in this process so sharing its CPU and Redis with the sweep, ` +
+      `${I} instant workers (concurrency ${CONCURRENCY}), in a process of their own as real workers are, ` +
         `had archived ${fmt(processedAtFinish)} jobs when the sweep finished`,
     );
     const inside = Object.entries(spent).map(([name, ms]) => `${name} ${seconds(ms).toFixed(1)} s`);
@@ -256,6 +301,7 @@ async function main(): Promise<Record<string, unknown>> {
         ]),
       ),
       sweepOwnRateVsRaw: Number(ratio.toFixed(3)),
+      sweepOwnRateVsIdleRaw: Number(ratioToIdle.toFixed(3)),
       redisUsedMemoryDelta: { afterRawAddBulk: rawMemory, afterSweep: sweepMemory },
       sweep: {
         queued: result.sweep.queued,

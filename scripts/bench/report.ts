@@ -106,8 +106,12 @@ export function formatReport(result: BenchResult): string {
     details.push(
       ['sweep: contacts', sweep.contacts.toLocaleString('en-US')],
       [
-        'sweep: own rate / raw addBulk',
+        'sweep: own rate / raw addBulk, consumers on',
         `${Math.round(sweep.contactsPerSecond).toLocaleString('en-US')} / ${Math.round(sweep.rawAddBulkPerSecond).toLocaleString('en-US')} jobs/s`,
+      ],
+      [
+        'sweep: raw addBulk into idle queues',
+        `${Math.round(sweep.rawAddBulkIdlePerSecond).toLocaleString('en-US')} jobs/s (sweep ÷ it: ${fixed(sweep.ratioToIdleAddBulk)})`,
       ],
       ['sweep: wall-clock rate', `${Math.round(sweep.wallContactsPerSecond).toLocaleString('en-US')} contacts/s`],
       [

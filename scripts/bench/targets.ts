@@ -49,7 +49,7 @@ export function judgeTargets(figures: Figures): Target[] {
     ),
     judge(
       'sweepVsAddBulk',
-      'sweep ÷ raw addBulk, per second',
+      'sweep ÷ raw addBulk (same consumers), per second',
       figures.sweep?.ratioToAddBulk ?? null,
       '≥ 0.5',
       (v) => v >= 0.5,
