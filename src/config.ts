@@ -196,7 +196,7 @@ const envSchema = z.object({
     .string()
     .optional()
     .transform((value, ctx) => {
-      const parsed = Number(value ?? '4');
+      const parsed = Number(value ?? '2');
       if (!Number.isInteger(parsed) || parsed < 0 || parsed > 6) {
         ctx.addIssue({ code: 'custom', message: 'expected a whole number from 0 to 6' });
         return z.NEVER;

@@ -22,7 +22,7 @@ describe('loadConfig', () => {
       sizes: [640, 256, 96],
       format: 'webp',
       quality: 80,
-      webpEffort: 4,
+      webpEffort: 2,
       maxInputPixels: 25_000_000,
       concurrency: 4,
     });
