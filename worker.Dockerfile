@@ -30,8 +30,5 @@ USER node
 STOPSIGNAL SIGTERM
 # `serve`: the API, the Z-API webhook, /healthz, /readyz, /metrics and /docs.
 EXPOSE 8080
-# A small young generation: the default lets garbage from every job pile up to tens of MB
-# before it is collected; at 2 MB the worker peaked near 265 MB instead of 365 MB over 1,500
-# jobs at WORKER_CONCURRENCY=16, for 1-3 % more CPU (npm run bench, memory part).
-ENTRYPOINT ["node", "--max-semi-space-size=2", "bin/avatar-archiver.js"]
+ENTRYPOINT ["node", "bin/avatar-archiver.js"]
 CMD ["worker"]

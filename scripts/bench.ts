@@ -22,13 +22,7 @@ import { stopAllChildren } from './bench/processes.js';
 import { formatReport, writeResult } from './bench/report.js';
 import type { BenchResult, Figures } from './bench/result.js';
 import { judgeTargets } from './bench/targets.js';
-import {
-  DEPLOYED_NODE_ARGS,
-  inheritedEnvironment,
-  startRig,
-  TUNING_VARIABLES,
-  workerImageSettings,
-} from './bench/rig.js';
+import { inheritedEnvironment, startRig, TUNING_VARIABLES, workerImageSettings } from './bench/rig.js';
 import { runSweep } from './bench/sweep.js';
 
 /** Concurrency of the encoder table when the floor did not run to find the best one. */
@@ -76,7 +70,7 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
     cleanup.add('worker rig', () => rigCleanup.run());
     step('compiling the worker; starting a Postgres schema, a Redis prefix, s3rver and the Z-API/CDN simulators');
     const entry = await buildWorker();
-    const rig = await startRig(rigCleanup, { entry, nodeArgs: [...DEPLOYED_NODE_ARGS, ...options.workerNodeArgs] });
+    const rig = await startRig(rigCleanup, { entry, nodeArgs: options.workerNodeArgs });
     if (parts.has('changed')) {
       step(`changed${parts.has('unchanged') ? ' and unchanged' : ''}: ${options.pictures} contacts through the worker`);
       endToEnd = await runEndToEnd(rig, set.pictures, {
@@ -129,7 +123,6 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
     },
     settings: {
       image,
-      deployedNodeArgs: [...DEPLOYED_NODE_ARGS],
       tuningEnvironment: Object.fromEntries(
         Object.entries(inheritedEnvironment()).filter(
           (entry): entry is [string, string] => TUNING_VARIABLES.test(entry[0]) && entry[1] !== undefined,

@@ -1,7 +1,7 @@
 import type { Config } from '../../src/config.js';
 import type { EncoderRow, FloorRun, ImageChildRequest } from './image-child.js';
 import { runTs } from './processes.js';
-import { DEPLOYED_NODE_ARGS, inheritedEnvironment } from './rig.js';
+import { inheritedEnvironment } from './rig.js';
 
 /** Parts 1 and 6, each run in the image child process (see image-child.ts for why). */
 
@@ -13,12 +13,7 @@ export interface FloorResult {
 
 async function runImageChild<T>(request: ImageChildRequest): Promise<T> {
   // The worker's environment, so UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX and the like apply to both.
-  const stdout = await runTs(
-    'scripts/bench/image-child.ts',
-    [JSON.stringify(request)],
-    inheritedEnvironment(),
-    DEPLOYED_NODE_ARGS,
-  );
+  const stdout = await runTs('scripts/bench/image-child.ts', [JSON.stringify(request)], inheritedEnvironment());
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
 }
 

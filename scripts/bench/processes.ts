@@ -35,13 +35,8 @@ export async function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<s
 }
 
 /** A TypeScript entry point run from source to completion. */
-export function runTs(
-  entry: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  nodeArgs: readonly string[] = [],
-): Promise<string> {
-  return runNode([...nodeArgs, '--import', 'tsx', entry, ...args], env);
+export function runTs(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return runNode(['--import', 'tsx', entry, ...args], env);
 }
 
 /** SIGTERM (graceful for the worker and the sweep bench), then SIGKILL after a grace period. */

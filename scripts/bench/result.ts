@@ -26,7 +26,7 @@ export interface BenchResult {
   argv: string[];
   options: Omit<BenchOptions, 'parts'> & { parts: string[] };
   machine: Record<string, unknown>;
-  settings: { image: Config['image']; deployedNodeArgs: string[]; tuningEnvironment: Record<string, string> };
+  settings: { image: Config['image']; tuningEnvironment: Record<string, string> };
   pictures: PictureSetSummary;
   floor: FloorResult | null;
   changed: (PassResult & { workerConcurrency: number; warmUpJobs: number }) | null;
