@@ -1,4 +1,5 @@
 const MAX_PATH_LENGTH = 200;
+const HIERARCHICAL = new Set(['http:', 'https:', 'ftp:', 'file:', 'ws:', 'wss:']);
 
 /**
  * A URL as it may appear in logs, errors and `contacts.last_error`: protocol, host and path
@@ -13,6 +14,8 @@ export function describeUrlForLogs(url: string | URL): string {
   } catch {
     return '(unparseable URL)';
   }
+  // data:, javascript: and the like have no host, and their "path" is the payload itself.
+  if (!HIERARCHICAL.has(parsed.protocol)) return `${parsed.protocol}…`;
   const path =
     parsed.pathname.length > MAX_PATH_LENGTH ? `${parsed.pathname.slice(0, MAX_PATH_LENGTH)}…` : parsed.pathname;
   return `${parsed.protocol}//${parsed.host}${path}`;

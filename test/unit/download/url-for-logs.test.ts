@@ -12,6 +12,11 @@ describe('describeUrlForLogs', () => {
     expect(describeUrlForLogs('http://user:pass@cdn.example:8080/a.png#frag')).toBe('http://cdn.example:8080/a.png');
   });
 
+  test('names the scheme of a URL without a host, never its payload', () => {
+    expect(describeUrlForLogs('data:image/gif;base64,R0lGODlhAQABAAAAACw=')).toBe('data:…');
+    expect(describeUrlForLogs('javascript:alert(1)')).toBe('javascript:…');
+  });
+
   test('never echoes an unparseable input', () => {
     expect(describeUrlForLogs('not a url ?oh=SECRET')).toBe('(unparseable URL)');
   });
