@@ -1,8 +1,7 @@
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { archivePayload } from '../../src/jobs/archive-job.js';
 import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import { INSTANCE, startHarness, type Harness } from '../helpers/archive-harness.js';
+import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /**
@@ -11,7 +10,7 @@ import { waitFor } from '../helpers/wait-for.js';
  */
 
 let h: Harness;
-let proxy: Server;
+let proxy: S3Proxy;
 let forwarded = 0;
 let refused = 0;
 
@@ -20,41 +19,27 @@ beforeAll(async () => {
   // the proxy first and point it at s3rver once the harness has it running.
   let target = '';
   let count = 0;
-  proxy = createServer((incoming, outgoing) => {
-    count += 1;
-    if (count % 5 === 0) {
+  proxy = await startS3Proxy(
+    () => target,
+    () => {
+      count += 1;
+      if (count % 5 !== 0) {
+        forwarded += 1;
+        return undefined;
+      }
       refused += 1;
-      incoming.resume();
-      outgoing.writeHead(503, { 'content-type': 'application/xml' });
-      outgoing.end(
-        '<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
-      );
-      return;
-    }
-    forwarded += 1;
-    const upstream = request(
-      `${target}${incoming.url}`,
-      { method: incoming.method, headers: incoming.headers },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    upstream.on('error', () => outgoing.destroy());
-    incoming.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const { port } = proxy.address() as AddressInfo;
+      return { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
+    },
+  );
   h = await startHarness('fault_s3', {
-    env: { S3_ENDPOINT: `http://127.0.0.1:${port}`, JOB_ATTEMPTS: '5', WORKER_CONCURRENCY: '8' },
+    env: { S3_ENDPOINT: proxy.endpoint, JOB_ATTEMPTS: '5', WORKER_CONCURRENCY: '8' },
   });
   target = h.s3.endpoint;
 });
 
 afterAll(async () => {
   await h.close();
-  proxy.closeAllConnections();
-  await new Promise((resolve) => proxy.close(resolve));
+  await proxy.close();
 });
 
 test('every fifth S3 request failing loses no avatar and leaves no row pointing at a missing object', async () => {

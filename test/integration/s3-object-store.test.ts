@@ -1,8 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startLocalS3, type LocalS3 } from '../../src/simulators/s3-server.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
+import { startS3Proxy } from '../helpers/s3-proxy.js';
 
 let s3: LocalS3;
 let store: S3ObjectStore;
@@ -63,31 +62,18 @@ test('a new object costs one conditional PUT and an existing one a refused PUT, 
 test('a store without conditional writes (501) gets HEAD-then-PUT from then on', async () => {
   const seen: string[] = [];
   // An older S3-compatible store: it refuses If-None-Match on PUT and serves everything else.
-  const older = createServer((incoming, outgoing) => {
-    const conditional = incoming.method === 'PUT' && incoming.headers['if-none-match'] === '*';
-    seen.push(`${incoming.method}${conditional ? ' if-none-match' : ''}`);
-    if (conditional) {
-      incoming.resume();
-      outgoing.writeHead(501, { 'content-type': 'application/xml' });
-      outgoing.end('<?xml version="1.0"?><Error><Code>NotImplemented</Code><Message>not here</Message></Error>');
-      return;
-    }
-    const upstream = request(
-      `${s3.endpoint}${incoming.url}`,
-      { method: incoming.method, headers: incoming.headers },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    upstream.on('error', () => outgoing.destroy());
-    incoming.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => older.listen(0, '127.0.0.1', resolve));
+  const older = await startS3Proxy(
+    () => s3.endpoint,
+    (incoming) => {
+      const conditional = incoming.method === 'PUT' && incoming.headers['if-none-match'] === '*';
+      seen.push(`${incoming.method}${conditional ? ' if-none-match' : ''}`);
+      return conditional ? { status: 501, code: 'NotImplemented', message: 'not here' } : undefined;
+    },
+  );
   const fallback = new S3ObjectStore({
     bucket: s3.bucket,
     region: 'us-east-1',
-    endpoint: `http://127.0.0.1:${(older.address() as AddressInfo).port}`,
+    endpoint: older.endpoint,
     forcePathStyle: true,
     publicBaseUrl: undefined,
   });
@@ -104,8 +90,7 @@ test('a store without conditional writes (501) gets HEAD-then-PUT from then on',
     expect(seen).toEqual(['PUT if-none-match', 'HEAD', 'PUT', 'HEAD', 'HEAD', 'PUT']);
   } finally {
     fallback.close();
-    older.closeAllConnections();
-    await new Promise((resolve) => older.close(resolve));
+    await older.close();
   }
 });
 
