@@ -315,31 +315,27 @@ export class ContactsRepository {
    * switching back) is recorded without decoding or uploading anything.
    */
   async findReusableVersion(sha256: string, sizes: number[], contentType: string): Promise<ReusableVersion | null> {
-    const candidates = await this.prisma.avatarVersion.findMany({
-      where: { sha256 },
-      include: { renditions: true },
-      orderBy: { id: 'desc' },
-      take: 5,
-    });
-    for (const candidate of candidates) {
-      const bySize = new Map(candidate.renditions.map((rendition) => [rendition.size, rendition]));
-      const renditions = sizes.map((size) => bySize.get(size));
-      if (renditions.every((rendition) => rendition !== undefined && rendition.contentType === contentType)) {
-        return {
-          sha256,
-          originalWidth: candidate.originalWidth,
-          originalHeight: candidate.originalHeight,
-          originalBytes: candidate.originalBytes,
-          originalFormat: candidate.originalFormat,
-          dominantColor: candidate.dominantColor,
-          renditions: renditions.map((rendition) => {
-            const { size, key, url, width, height, bytes, contentType: type } = rendition!;
-            return { size, key, url, width, height, bytes, contentType: type };
-          }),
-        };
-      }
-    }
-    return null;
+    // Among the newest five versions of this picture, the newest with a rendition of every
+    // wanted size in the wanted type (sizes are distinct: config dedupes them).
+    const { rows } = await this.pool.query<Omit<ReusableVersion, 'sha256'>>(
+      `SELECT v.original_width AS "originalWidth", v.original_height AS "originalHeight",
+              v.original_bytes AS "originalBytes", v.original_format AS "originalFormat",
+              v.dominant_color AS "dominantColor",
+              json_agg(json_build_object('size', r.size, 'key', r.key, 'url', r.url, 'width', r.width,
+                                         'height', r.height, 'bytes', r.bytes, 'contentType', r.content_type))
+                AS renditions
+       FROM (SELECT * FROM avatar_versions WHERE sha256 = $1 ORDER BY id DESC LIMIT 5) AS v
+       JOIN avatar_renditions AS r ON r.version_id = v.id AND r.size = ANY($2::int[]) AND r.content_type = $3
+       GROUP BY v.id, v.original_width, v.original_height, v.original_bytes, v.original_format, v.dominant_color
+       HAVING count(*) = cardinality($2::int[])
+       ORDER BY v.id DESC
+       LIMIT 1`,
+      [sha256, sizes, contentType],
+    );
+    const found = rows[0];
+    if (!found) return null;
+    const bySize = new Map(found.renditions.map((rendition) => [rendition.size, rendition]));
+    return { sha256, ...found, renditions: sizes.map((size) => bySize.get(size)!) };
   }
 
   /** The same picture as last time: only the check and the counters change. */

@@ -114,3 +114,50 @@ test('recordUnchanged moves only the check fields and returns the row as Prisma 
     consecutiveUnchanged: 3,
   });
 });
+
+test('findReusableVersion: the newest version of the picture with every wanted size in the wanted type', async () => {
+  const sha256 = 'b'.repeat(64);
+  const rendition = (size: number, contentType = 'image/webp') => ({
+    size,
+    key: `avatars/${sha256}/${size}.${contentType === 'image/webp' ? 'webp' : 'jpg'}`,
+    url: `https://cdn.test/${size}`,
+    width: size,
+    height: size,
+    bytes: size * 3,
+    contentType,
+  });
+  const version = (renditions: ReturnType<typeof rendition>[], dominantColor: string) => ({
+    sha256,
+    originalWidth: 800,
+    originalHeight: 800,
+    originalBytes: 90_000,
+    originalFormat: 'jpeg',
+    sourceLinkExpiresAt: null,
+    dominantColor,
+    renditions,
+  });
+  const archive = async (phone: string, renditions: ReturnType<typeof rendition>[], colour: string) => {
+    const contact = await contacts.ensureContact('i2', phone);
+    await contacts.recordArchived(contact.id, version(renditions, colour), 'u', new Date(), next(1, 0));
+  };
+  await archive('5511911110101', [rendition(640), rendition(256), rendition(96)], '#000001');
+  await archive(
+    '5511911110102',
+    [rendition(640, 'image/jpeg'), rendition(256, 'image/jpeg'), rendition(96, 'image/jpeg')],
+    '#000002',
+  );
+  await archive('5511911110103', [rendition(640), rendition(96)], '#000003');
+
+  const webp = await contacts.findReusableVersion(sha256, [640, 256, 96], 'image/webp');
+  expect(webp).toEqual({
+    ...version([rendition(640), rendition(256), rendition(96)], '#000001'),
+    sourceLinkExpiresAt: undefined,
+  });
+  expect(await contacts.findReusableVersion(sha256, [96, 640], 'image/webp')).toMatchObject({
+    dominantColor: '#000003',
+    renditions: [rendition(96), rendition(640)],
+  });
+  expect((await contacts.findReusableVersion(sha256, [640, 256, 96], 'image/jpeg'))?.dominantColor).toBe('#000002');
+  expect(await contacts.findReusableVersion(sha256, [640, 128], 'image/webp')).toBeNull();
+  expect(await contacts.findReusableVersion('c'.repeat(64), [640], 'image/webp')).toBeNull();
+});
