@@ -76,6 +76,7 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
       endToEnd = await runEndToEnd(rig, set.pictures, {
         concurrency: options.concurrency,
         unchanged: parts.has('unchanged'),
+        unchangedJobs: options.unchangedJobs,
       });
     }
     if (parts.has('memory')) {

@@ -69,12 +69,16 @@ function tally(values: string[]): Record<string, number> {
   return counts;
 }
 
-/** Queues the jobs and measures the worker until every one of them is checked. */
+/**
+ * Queues the jobs and measures the worker until every one of them is checked, `rounds` times
+ * over (a contact's next job can only be queued once its last one has ended).
+ */
 async function pass(
   rig: Rig,
   worker: WorkerProcess,
   phones: string[],
   queue: () => Promise<void>,
+  rounds = 1,
 ): Promise<PassResult> {
   const { zapi, cdn } = rig.stack;
   const [zapiMark, cdnMark] = [zapi.requests.length, cdn.requests.length];
@@ -82,15 +86,18 @@ async function pass(
   const cpuBefore = await worker.cpuMs();
   const harnessBefore = process.cpuUsage();
   const started = performance.now();
-  const finished = worker.collect(phones);
-  await queue();
-  const jobs = await finished;
+  const jobs: CheckedJob[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    const finished = worker.collect(phones);
+    await queue();
+    jobs.push(...(await finished));
+  }
   const wallMs = Math.max(...jobs.map((job) => job.at)) - started;
   const cpuMs = (await worker.cpuMs()) - cpuBefore;
   const harness = process.cpuUsage(harnessBefore);
   const memory = await worker.memory();
 
-  const count = phones.length;
+  const count = jobs.length;
   const zapiCalls = zapi.requests.slice(zapiMark).filter((call) => call.path.includes('/profile-picture')).length;
   return {
     jobs: count,
@@ -143,7 +150,7 @@ function expectOutcome(result: PassResult, outcome: string): void {
 export async function runEndToEnd(
   rig: Rig,
   pictures: Picture[],
-  options: { concurrency: number | undefined; unchanged: boolean },
+  options: { concurrency: number | undefined; unchanged: boolean; unchangedJobs: number },
 ): Promise<EndToEndResult> {
   const overrides: Record<string, string> =
     options.concurrency === undefined ? {} : { WORKER_CONCURRENCY: String(options.concurrency) };
@@ -161,7 +168,9 @@ export async function runEndToEnd(
 
     let unchanged: PassResult | null = null;
     if (options.unchanged) {
-      unchanged = await pass(rig, worker, phones, () => rig.queueRefresh(phones));
+      // One round over a few hundred contacts lasts well under a second: too short to measure.
+      const rounds = Math.ceil(options.unchangedJobs / phones.length);
+      unchanged = await pass(rig, worker, phones, () => rig.queueRefresh(phones), rounds);
       expectOutcome(unchanged, 'unchanged');
       await expectArchived(rig, phones);
     }

@@ -13,6 +13,8 @@ export interface BenchOptions {
   /** Concurrencies the floor tries; the best counts. */
   floorConcurrencies: number[];
   sweepContacts: number;
+  /** At least this many re-checks in the unchanged part: whole rounds over the set's contacts. */
+  unchangedJobs: number;
   /** Jobs after which the memory worker's peak RSS is read: [first, last]. */
   memoryJobs: [number, number];
   memoryConcurrency: number;
@@ -30,6 +32,7 @@ export const USAGE = `npm run bench -- [options]
   --n N                   pictures in the set = contacts of the changed/unchanged runs (default 200, quick 60)
   --concurrency C         WORKER_CONCURRENCY of the changed/unchanged worker (default: the worker's own)
   --sweep-contacts N      contacts of the sweep part (default 1,000,000, quick 50,000)
+  --unchanged-jobs N      at least N re-checks, in rounds over the set (default 2,000, quick 600)
   --memory-jobs A,B       read the memory worker's peak RSS after A and after B jobs (default 1000,10000; quick 100,300)
   --encoder-pictures N    pictures per encoder in the encoder table (default 40, quick 4; AVIF takes ~1 s each)
   --results-dir DIR       where the JSON goes (default bench/results)
@@ -66,6 +69,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
       n: { type: 'string' },
       concurrency: { type: 'string' },
       'sweep-contacts': { type: 'string' },
+      'unchanged-jobs': { type: 'string' },
       'memory-jobs': { type: 'string' },
       'encoder-pictures': { type: 'string' },
       'results-dir': { type: 'string', default: 'bench/results' },
@@ -88,6 +92,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
     concurrency: values.concurrency === undefined ? undefined : positive('concurrency', values.concurrency),
     floorConcurrencies: [2, 4, 8],
     sweepContacts: positive('sweep-contacts', values['sweep-contacts'] ?? (quick ? '50000' : '1000000')),
+    unchangedJobs: positive('unchanged-jobs', values['unchanged-jobs'] ?? (quick ? '600' : '2000')),
     memoryJobs: [memoryJobs[0]!, memoryJobs[1]!],
     memoryConcurrency: 16,
     encoderPictures: positive('encoder-pictures', values['encoder-pictures'] ?? (quick ? '4' : '40')),

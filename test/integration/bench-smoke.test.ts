@@ -45,7 +45,18 @@ const TARGET_IDS = [
 test('the bench runs every part at a tiny size and writes its JSON', async () => {
   const resultsDir = await mkdtemp(join(tmpdir(), 'avatar-archiver-bench-smoke-'));
   try {
-    const args = ['--n', '6', '--sweep-contacts', '1000', '--memory-jobs', '6,12', '--encoder-pictures', '1'];
+    const args = [
+      '--n',
+      '6',
+      '--unchanged-jobs',
+      '12',
+      '--sweep-contacts',
+      '1000',
+      '--memory-jobs',
+      '6,12',
+      '--encoder-pictures',
+      '1',
+    ];
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', 'scripts/bench.ts', ...args, '--results-dir', resultsDir],
