@@ -1,4 +1,3 @@
-import cliProgress from 'cli-progress';
 import type { ZapiInstance } from '../../config.js';
 import type { Container } from '../../container.js';
 import { describeError } from '../../errors.js';
@@ -6,6 +5,7 @@ import { archivePayload, type ArchiveJobPayload } from '../../jobs/archive-job.j
 import { InstanceBusyError, type ZapiCallBudget } from '../../jobs/zapi-call-budget.js';
 import { ContactsPageError, readContactPages, type ZapiContactEntry } from '../../zapi/zapi-contacts.js';
 import { createContainer, resolveInstance } from '../cli-context.js';
+import { ratePerSecond, terminalProgressBar } from '../progress-bar.js';
 
 export interface ImportOptions {
   instance?: string;
@@ -77,21 +77,15 @@ async function importInstance(container: Container, instance: ZapiInstance): Pro
   };
   const seen = new Set<string>();
   const started = Date.now();
-  const bar = process.stdout.isTTY
-    ? new cliProgress.SingleBar(
-        {
-          format: 'import {instance} | {pages} pages | {read} contacts read | {queued} queued | {rate} contacts/s',
-          hideCursor: true,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : null;
+  const bar = terminalProgressBar(
+    'import {instance} | {pages} pages | {read} contacts read | {queued} queued | {rate} contacts/s',
+  );
   const progress = () => ({
     instance: instance.id,
     pages: tally.pages,
     read: tally.read,
     queued: tally.queued,
-    rate: Math.round(tally.read / Math.max((Date.now() - started) / 1000, 0.001)),
+    rate: ratePerSecond(tally.read, started),
   });
   bar?.start(1, 0, progress());
 

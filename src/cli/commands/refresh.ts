@@ -1,5 +1,5 @@
-import cliProgress from 'cli-progress';
 import { createContainer, resolveInstance } from '../cli-context.js';
+import { ratePerSecond, terminalProgressBar } from '../progress-bar.js';
 
 export interface RefreshOptions {
   instance?: string;
@@ -30,23 +30,16 @@ export async function refreshCommand(options: RefreshOptions): Promise<void> {
     const sweeper = container.refreshSweeper();
     const sweep = await sweeper.start({ trigger: 'cli', instanceId, includeAll: options.all ?? false });
     const started = Date.now();
-    const bar = process.stdout.isTTY
-      ? new cliProgress.SingleBar(
-          {
-            format: 'refresh |{bar}| {value}/{total} contacts | {queued} queued | {rate}/s | ETA {eta_formatted}',
-            hideCursor: true,
-          },
-          cliProgress.Presets.shades_classic,
-        )
-      : null;
+    const bar = terminalProgressBar(
+      'refresh |{bar}| {value}/{total} contacts | {queued} queued | {rate}/s | ETA {eta_formatted}',
+    );
     bar?.start(total, 0, { queued: 0, rate: 0 });
     let scanned = 0;
     let queued = 0;
     const result = await sweeper.step(sweep.id, (event) => {
       scanned += event.scanned;
       queued += event.queued;
-      const rate = Math.round(scanned / Math.max((Date.now() - started) / 1000, 0.001));
-      bar?.update(Math.min(scanned, total), { queued, rate });
+      bar?.update(Math.min(scanned, total), { queued, rate: ratePerSecond(scanned, started) });
     });
     bar?.stop();
 
