@@ -4,7 +4,7 @@ import { ContactsRepository } from './db/contacts-repository.js';
 import { NewContactListener } from './db/new-contact-listener.js';
 import { openDatabase, type PrismaClient } from './db/prisma-client.js';
 import { createImageDownloader } from './download/image-downloader.js';
-import { createImageProcessor } from './image/image-processor.js';
+import { createImageProcessor, limitConcurrency } from './image/image-processor.js';
 import { SweepsRepository } from './db/sweeps-repository.js';
 import { ArchiveQueues } from './jobs/archive-queue.js';
 import { RefreshQueue } from './jobs/refresh-queue.js';
@@ -141,7 +141,11 @@ export class Container {
         this.zapiCallBudget(),
       ),
       downloader: timedMethods(countedDownloader(downloader, metrics), 'download', ['download']),
-      processor: timedMethods(timedProcessor(createImageProcessor(config.image), metrics), 'process', ['process']),
+      processor: timedMethods(
+        limitConcurrency(timedProcessor(createImageProcessor(config.image), metrics), config.image.concurrency),
+        'process',
+        ['process'],
+      ),
       store: timedMethods(store, 'store', ['putIfAbsent']),
       contacts: timedMethods(contacts, 'db', [...ARCHIVE_CONTACT_METHODS]),
       settings: {

@@ -5,14 +5,15 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createImageProcessor, type ImageProcessorOptions } from '../../src/image/image-processor.js';
+import type { Config } from '../../src/config.js';
+import { createImageProcessor, limitConcurrency } from '../../src/image/image-processor.js';
 import { encoderVariants, renderWith } from './encoders.js';
 
 export interface ImageChildRequest {
   mode: 'floor' | 'encoders';
   directory: string;
   /** The worker's config.image, so the floor does exactly the worker's work. */
-  image: ImageProcessorOptions;
+  image: Config['image'];
   /** floor: each is tried; encoders: the first is used. */
   concurrencies: number[];
   /** Use the first `pictures` of the set (default all). */
@@ -70,7 +71,8 @@ async function readPictures(directory: string): Promise<Buffer[]> {
 }
 
 async function floor(request: ImageChildRequest, pictures: Buffer[]): Promise<FloorRun[]> {
-  const processor = createImageProcessor(request.image);
+  // With the worker's IMAGE_CONCURRENCY limit, as the worker wires it (container.ts).
+  const processor = limitConcurrency(createImageProcessor(request.image), request.image.concurrency);
   // libvips' first calls load codecs and V8 compiles the code: not what a running worker pays.
   for (const bytes of pictures.slice(0, WARM_UP_PICTURES)) await processor.process(bytes);
   const runs: FloorRun[] = [];

@@ -5,7 +5,7 @@ import { FLATTEN_BACKGROUND, outputEncoding, type OutputEncoding, type OutputFor
 import { planRenditions } from './rendition-plan.js';
 import { sharp, type Sharp, type SharpOptions } from './sharp-runtime.js';
 
-/** Mirrors config.image. */
+/** Mirrors config.image, less its `concurrency` (see limitConcurrency). */
 export interface ImageProcessorOptions {
   /** Square sizes in pixels, largest first; renditions come back in this order. */
   sizes: number[];
@@ -13,12 +13,6 @@ export interface ImageProcessorOptions {
   quality: number;
   webpEffort: number;
   maxInputPixels: number;
-  /**
-   * Pictures processed at once (IMAGE_CONCURRENCY). The CPU cores are the real limit; jobs
-   * beyond it would only wait for a libuv thread while holding their decoded pixels, and
-   * every extra image in flight grows the allocator's arenas for good.
-   */
-  concurrency: number;
 }
 
 const SUPPORTED_FORMATS: ReadonlySet<string> = new Set<ImageFormat>(['jpeg', 'png', 'webp', 'gif']);
@@ -141,9 +135,6 @@ function validate(options: ImageProcessorOptions): void {
   if (!Number.isInteger(webpEffort) || webpEffort < 0 || webpEffort > 6) {
     throw new RangeError(`webp effort must be 0-6, got ${webpEffort}`);
   }
-  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
-    throw new RangeError(`image concurrency must be a positive whole number, got ${options.concurrency}`);
-  }
   if (!Number.isInteger(maxInputPixels) || maxInputPixels < 1) {
     throw new RangeError(`maxInputPixels must be a positive whole number, got ${maxInputPixels}`);
   }
@@ -164,13 +155,10 @@ export function createImageProcessor(options: ImageProcessorOptions): ImageProce
   const sizes = [...options.sizes];
   const { maxInputPixels } = options;
   const encoding = outputEncoding(options.format, options.quality, options.webpEffort);
-  const slots = pLimit(options.concurrency);
 
-  return {
-    process: (bytes: Buffer) => slots(() => processOne(bytes)),
-  };
+  return { process };
 
-  async function processOne(bytes: Buffer): Promise<ProcessedAvatar> {
+  async function process(bytes: Buffer): Promise<ProcessedAvatar> {
     const header = await readHeader(bytes, maxInputPixels);
     const plan = planRenditions(sizes, header.width, header.height);
     const square = await decodeSquare(bytes, plan.decodeSize, encoding, maxInputPixels);
@@ -201,4 +189,19 @@ export function createImageProcessor(options: ImageProcessorOptions): ImageProce
       renditions,
     };
   }
+}
+
+/**
+ * At most `concurrency` pictures in `processor` at once (IMAGE_CONCURRENCY); the rest wait
+ * their turn. sharp runs on libuv's threads, so pictures beyond their number would only wait
+ * for one while holding their decoded pixels, and every extra image in flight grows the
+ * allocator's arenas for good. Kept apart from the processor so that what times the
+ * processor's work does not count the wait.
+ */
+export function limitConcurrency(processor: ImageProcessor, concurrency: number): ImageProcessor {
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`image concurrency must be a positive whole number, got ${concurrency}`);
+  }
+  const slots = pLimit(concurrency);
+  return { process: (bytes) => slots(() => processor.process(bytes)) };
 }

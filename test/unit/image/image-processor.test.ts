@@ -1,5 +1,9 @@
 import { ErrorCode, isArchiveError } from '../../../src/errors.js';
-import { createImageProcessor, type ImageProcessorOptions } from '../../../src/image/image-processor.js';
+import {
+  createImageProcessor,
+  limitConcurrency,
+  type ImageProcessorOptions,
+} from '../../../src/image/image-processor.js';
 import { sharp } from '../../../src/image/sharp-runtime.js';
 import {
   makeAnimatedGif,
@@ -21,7 +25,6 @@ const WEBP: ImageProcessorOptions = {
   quality: 80,
   webpEffort: 4,
   maxInputPixels: 25_000_000,
-  concurrency: 2,
 };
 const JPEG: ImageProcessorOptions = { ...WEBP, format: 'jpeg' };
 
@@ -333,13 +336,13 @@ describe('createImageProcessor', () => {
     expect(() => createImageProcessor({ ...WEBP, quality: 101 })).toThrow(RangeError);
     expect(() => createImageProcessor({ ...WEBP, webpEffort: 7 })).toThrow(RangeError);
     expect(() => createImageProcessor({ ...WEBP, maxInputPixels: 0 })).toThrow(RangeError);
-    expect(() => createImageProcessor({ ...WEBP, concurrency: 0 })).toThrow(RangeError);
+    expect(() => limitConcurrency(createImageProcessor(WEBP), 0)).toThrow(RangeError);
   });
 
   test('processes at most `concurrency` pictures at once: with one, a tiny picture waits for a big one', async () => {
     const big = await makeJpeg({ width: 2000, height: 2000, color: '#336699' });
     const tiny = await makeJpeg({ width: 16, height: 16, color: '#993366' });
-    const processor = createImageProcessor({ ...WEBP, concurrency: 1 });
+    const processor = limitConcurrency(createImageProcessor(WEBP), 1);
     const finished: string[] = [];
 
     await Promise.all([
