@@ -1,7 +1,7 @@
-import { parseAnswerJson } from './answer-json.js';
 import { z } from 'zod';
 import { ArchiveError, ErrorCode } from '../errors.js';
 import type { ProfilePictureLink } from '../pipeline/ports.js';
+import { parseAnswerJson } from './answer-json.js';
 
 /**
  * Reads the body of a 2xx answer to `GET /profile-picture`. The documented shape is

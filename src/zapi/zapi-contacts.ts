@@ -1,4 +1,3 @@
-import { parseAnswerJson } from './answer-json.js';
 import type { Response } from 'got';
 import { z } from 'zod';
 import type { ZapiInstance } from '../config.js';
@@ -6,6 +5,7 @@ import { ArchiveError, ErrorCode } from '../errors.js';
 import type { ZapiClientOptions } from './zapi-client.js';
 import { readZapiErrorBody, zapiFailureError } from './zapi-errors.js';
 import { answerContext, createZapiRequest } from './zapi-request.js';
+import { parseAnswerJson } from './answer-json.js';
 
 /**
  * Z-API's contact list, `GET /instances/{id}/token/{token}/contacts?page=N&pageSize=P`:

@@ -1,9 +1,9 @@
-import { parseAnswerJson } from './answer-json.js';
 import type { Response } from 'got';
 import { z } from 'zod';
 import type { ZapiInstance } from '../config.js';
 import { ArchiveError, ErrorCode } from '../errors.js';
 import { createZapiRequest, type ZapiRequestOptions } from './zapi-request.js';
+import { parseAnswerJson } from './answer-json.js';
 
 /** `GET .../status`: whether the instance's WhatsApp session is up. */
 export interface InstanceStatus {
