@@ -18,6 +18,7 @@ import {
   makeTruncatedJpeg,
   makeWebp,
 } from '../../helpers/image-fixtures.js';
+import { expectColor, pixelAt } from '../../helpers/pixels.js';
 
 const WEBP: ImageProcessorOptions = {
   sizes: [640, 256, 96],
@@ -32,29 +33,6 @@ const RED = { r: 255, g: 0, b: 0 };
 const GREEN = { r: 0, g: 255, b: 0 };
 const BLUE = { r: 0, g: 0, b: 255 };
 const WHITE = { r: 255, g: 255, b: 255 };
-
-interface Pixel {
-  r: number;
-  g: number;
-  b: number;
-  alpha: number;
-}
-
-async function pixelAt(image: Buffer, x: number, y: number): Promise<Pixel> {
-  const { data, info } = await sharp(image).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  const offset = (y * info.width + x) * info.channels;
-  return { r: data[offset] ?? -1, g: data[offset + 1] ?? -1, b: data[offset + 2] ?? -1, alpha: data[offset + 3] ?? -1 };
-}
-
-/** Lossy encoders blur colours a little; compare within a tolerance. */
-function expectColor(
-  actual: Pixel | { r: number; g: number; b: number },
-  expected: { r: number; g: number; b: number },
-) {
-  for (const channel of ['r', 'g', 'b'] as const) {
-    expect(Math.abs(actual[channel] - expected[channel])).toBeLessThanOrEqual(24);
-  }
-}
 
 function parseHex(hex: string) {
   expect(hex).toMatch(/^#[0-9a-f]{6}$/);
