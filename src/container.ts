@@ -25,6 +25,8 @@ import { OrphanCollector } from './erasure/orphan-collector.js';
 import { VersionPruner } from './erasure/version-pruner.js';
 import { ContactIntake } from './hooks/contact-intake.js';
 import { DeadLetters } from './hooks/dead-letters.js';
+import { WebhookInbox, webhookInboxStream } from './hooks/webhook-inbox.js';
+import { WebhookInboxDrainer } from './hooks/webhook-inbox-drainer.js';
 import { WebhookReceiver } from './hooks/webhook-receiver.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
 import { createZapiClient } from './zapi/zapi-client.js';
@@ -50,6 +52,7 @@ export class Container {
   private objectStoreInstance: S3ObjectStore | undefined;
   private metricsInstance: Metrics | undefined;
   private breakersInstance: InstanceBreakers | undefined;
+  private webhookInboxInstance: WebhookInbox | undefined;
 
   constructor(
     readonly config: Config,
@@ -211,17 +214,24 @@ export class Container {
     return new ContactIntake(this.contacts, this.archiveQueues());
   }
 
-  webhookReceiver(): WebhookReceiver {
-    return new WebhookReceiver({
+  /** The webhook's receiver and the drainer that empties its inbox (see webhook-inbox.ts). */
+  webhook(): { receiver: WebhookReceiver; drainer: WebhookInboxDrainer } {
+    // Its reads block for a second at a time; one retry, so an outage fails them fast into the drainer's backoff.
+    this.webhookInboxInstance ??= new WebhookInbox(this.producer(), this.redis({ maxRetriesPerRequest: 1 }), {
+      prefix: this.config.queuePrefix,
+      logger: this.logger,
+    });
+    const receiver = new WebhookReceiver({
       contacts: this.contacts,
       queues: this.archiveQueues(),
       breakers: this.breakers(),
-      redis: this.producer(),
-      prefix: this.config.queuePrefix,
+      inbox: this.webhookInboxInstance,
       minAgeMs: this.config.http.webhookMinAgeMs,
       logger: this.logger,
       metrics: this.metrics(),
     });
+    const drainer = new WebhookInboxDrainer(this.webhookInboxInstance, receiver, this.logger, this.metrics());
+    return { receiver, drainer };
   }
 
   /** Reachability of what the service depends on, for /readyz: each check bounded in time. */
@@ -263,6 +273,7 @@ export class Container {
               queues.instanceIds.map(async (id) => [id, (await this.breakers().state(id)) !== null] as const),
             ),
           ),
+        webhookInboxEntries: () => this.producer().xlen(webhookInboxStream(this.config.queuePrefix)),
       });
       this.metricsInstance = metrics;
     }
@@ -290,7 +301,7 @@ export class Container {
     return closable;
   }
 
-  private redis(options: { enableOfflineQueue?: boolean; maxRetriesPerRequest?: null }): Redis {
+  private redis(options: { enableOfflineQueue?: boolean; maxRetriesPerRequest?: number | null }): Redis {
     const connection = new Redis(this.config.redisUrl, { ...options, lazyConnect: false });
     connection.on('error', (error) => this.logger.warn({ error: error.message }, 'redis connection error'));
     this.connections.push(connection);

@@ -14,11 +14,16 @@ export function loadCliConfig(needs: ConfigNeeds = {}): Config {
 
 /**
  * Commands print their results on stdout; their log lines go to stderr so output stays
- * readable and parseable. The worker logs to stdout like any service.
+ * readable and parseable. The services (worker, serve) log to stdout like any service, and
+ * asynchronously: a synchronous write to a full pipe (a log collector falling behind, as
+ * Docker's can) makes pino's writer sleep 100 ms before retrying, with every request and job
+ * of the process waiting; measured with `npm run bench:webhook`, it turned a 40 ms answer to
+ * a burst of webhooks into 300 ms. Buffered lines are flushed when the process exits.
  */
 export function createContainer(needs: ConfigNeeds = {}, logTo: 'stdout' | 'stderr' = 'stderr'): Container {
   const config = loadCliConfig(needs);
-  return new Container(config, createLogger(config.logLevel, pino.destination(logTo === 'stdout' ? 1 : 2)));
+  const destination = logTo === 'stdout' ? pino.destination({ dest: 1, sync: false }) : pino.destination(2);
+  return new Container(config, createLogger(config.logLevel, destination));
 }
 
 /** Reading the database works for any instance id; talking to Z-API needs a configured one. */

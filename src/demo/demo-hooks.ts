@@ -90,7 +90,7 @@ export async function demoHooks(
     const callsWithout = calls(byWebhook.filter((phone) => !withPhoto.has(phone)));
 
     console.log(
-      `demo: webhook: 10 deliveries, one after the other, answered in ${answeredIn} ms in all (${answers.filter((a) => a === 'queued').length} queued); ` +
+      `demo: webhook: 10 deliveries, one after the other, answered in ${answeredIn} ms in all (${answers.filter((a) => a === 'accepted').length} accepted); ` +
         `Z-API calls for the 5 that carried senderPhoto: ${callsWithPhoto}, for the 5 without: ${callsWithout} (senderPhoto saved ${5 - callsWithPhoto})`,
     );
     console.log(
@@ -99,7 +99,7 @@ export async function demoHooks(
     console.log(`demo: POST /v1/contacts: ${intakeResults.join(', ')}; every one of the 16 contacts ARCHIVED`);
     if (callsWithPhoto !== 0) failures.push(`webhook: ${callsWithPhoto} Z-API call(s) despite senderPhoto`);
     if (callsWithout !== 5) failures.push(`webhook: ${callsWithout} Z-API calls for 5 contacts without senderPhoto`);
-    if (answers.some((answer) => answer !== 'queued')) failures.push(`webhook answers: ${answers.join(', ')}`);
+    if (answers.some((answer) => answer !== 'accepted')) failures.push(`webhook answers: ${answers.join(', ')}`);
     if (intakeResults.join() !== 'queued,rejected') failures.push(`POST /v1/contacts: ${intakeResults.join(', ')}`);
   } finally {
     await app.close();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normalizePhone } from '../domain/phone.js';
+import { MAX_LINK_LENGTH } from '../jobs/archive-job.js';
 
 /**
  * What a Z-API webhook delivery means for us, decided from the payload alone (see
@@ -79,7 +80,8 @@ function isGroupId(id: string | null | undefined): boolean {
 }
 
 function httpLink(value: string | null | undefined): string | undefined {
-  if (!value) return undefined;
+  // A longer link than an archive job takes is left out: the job asks Z-API instead.
+  if (!value || value.length > MAX_LINK_LENGTH) return undefined;
   try {
     const url = new URL(value);
     return url.protocol === 'https:' || url.protocol === 'http:' ? value : undefined;

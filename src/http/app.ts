@@ -18,6 +18,7 @@ import type { ContactsRepository } from '../db/contacts-repository.js';
 import type { ContactEraser } from '../erasure/contact-eraser.js';
 import type { ContactIntake } from '../hooks/contact-intake.js';
 import type { DeadLetters } from '../hooks/dead-letters.js';
+import type { WebhookInboxDrainer } from '../hooks/webhook-inbox-drainer.js';
 import type { WebhookReceiver } from '../hooks/webhook-receiver.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -36,8 +37,8 @@ export interface HttpAppDeps {
   deadLetters: DeadLetters;
   eraser: ContactEraser;
   apiToken: string;
-  /** Null: no webhook route. */
-  webhook: { receiver: WebhookReceiver; secret: string } | null;
+  /** Null: no webhook route. The drainer runs from the app's start to its close. */
+  webhook: { receiver: WebhookReceiver; drainer: WebhookInboxDrainer; secret: string } | null;
 }
 
 /** 1,000 contacts take about 60 KB; webhook payloads are a few KB. */
@@ -94,7 +95,12 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   app.get('/docs/json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
 
   await app.register(healthRoutes(deps.metrics, deps.readiness));
-  if (deps.webhook) await app.register(webhookRoutes(deps.webhook.receiver, deps.webhook.secret));
+  if (deps.webhook) {
+    const { receiver, drainer, secret } = deps.webhook;
+    await app.register(webhookRoutes(receiver, secret));
+    app.addHook('onReady', async () => drainer.start());
+    app.addHook('onClose', async () => drainer.stop());
+  }
   await app.register(async (api) => {
     api.addHook('onRequest', async (request, reply) => {
       const header = request.headers.authorization ?? '';

@@ -23,6 +23,8 @@ export function archiveQueueName(instanceId: string): string {
 export const JobPriority = { now: 0, refresh: 1000 } as const;
 export type JobUrgency = keyof typeof JobPriority;
 
+export const MAX_LINK_LENGTH = 2048;
+
 export const archiveJobPayload = z.object({
   instanceId: z.string().min(1).max(128),
   phone: z.string().regex(/^\d{10,15}$/),
@@ -32,7 +34,7 @@ export const archiveJobPayload = z.object({
    */
   link: z
     .url({ protocol: /^https?$/ })
-    .max(2048)
+    .max(MAX_LINK_LENGTH)
     .optional(),
   /**
    * When whoever queued the job saw the contact needing a check (a sweep's page read, the

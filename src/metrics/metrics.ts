@@ -8,6 +8,8 @@ export interface StateSource {
   oldestDue(): Promise<Date | null>;
   /** Instances whose circuit breaker is open. */
   openBreakers(): Promise<Record<string, boolean>>;
+  /** Accepted webhook deliveries not yet created and queued. */
+  webhookInboxEntries(): Promise<number>;
 }
 
 /**
@@ -60,6 +62,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookContacts = new Counter({
+    name: 'avatar_archiver_webhook_contacts_total',
+    help: 'Accepted webhook deliveries once drained from the inbox: queued, already_queued or recently_checked',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'avatar_archiver_' });
   }
@@ -95,6 +104,14 @@ export class Metrics {
       async collect() {
         for (const [instance, open] of Object.entries(await source.openBreakers()))
           this.set({ instance }, open ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'avatar_archiver_webhook_inbox_entries',
+      help: 'Accepted webhook deliveries waiting in the inbox to be created and queued (should stay near 0)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await source.webhookInboxEntries());
       },
     });
     new Gauge({

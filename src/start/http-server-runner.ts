@@ -24,9 +24,7 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
     deadLetters: container.deadLetters(),
     eraser: container.contactEraser(),
     apiToken: config.http.apiToken,
-    webhook: config.http.webhookSecret
-      ? { receiver: container.webhookReceiver(), secret: config.http.webhookSecret }
-      : null,
+    webhook: config.http.webhookSecret ? { ...container.webhook(), secret: config.http.webhookSecret } : null,
   });
 }
 
