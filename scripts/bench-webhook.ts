@@ -148,7 +148,7 @@ async function main(): Promise<Record<string, unknown>> {
   try {
     console.log(`bench-webhook: bursts of ${COUNT} deliveries, ${BURSTS} measured per case; schema and prefix ${TAG}`);
     await applyMigrations(config.databaseUrl, defaultMigrationsDir());
-    const entry = await buildWorker();
+    const entry = await buildWorker('webhook');
     const port = await freePort();
     await startServer([entry, 'serve'], { ...env, PORT: String(port) }, (line) =>
       line.includes('HTTP service listening'),

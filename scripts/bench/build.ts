@@ -13,9 +13,13 @@ import { REPO_ROOT, runNode } from './processes.js';
 
 const BUILD_DIR = 'node_modules/.cache/avatar-archiver-bench';
 
-/** Compiles (a few seconds) and returns the CLI's entry. */
-export async function buildWorker(): Promise<string> {
+/**
+ * Compiles (a few seconds) and returns the CLI's entry. Each bench names its own directory,
+ * so two benches running at once (their smoke tests do) never write over each other's files.
+ */
+export async function buildWorker(bench = 'bench'): Promise<string> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  await runNode([tsc, '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR, '--declaration', 'false'], process.env);
-  return join(REPO_ROOT, BUILD_DIR, 'cli', 'main.js');
+  const outDir = `${BUILD_DIR}/${bench}`;
+  await runNode([tsc, '-p', 'tsconfig.build.json', '--outDir', outDir, '--declaration', 'false'], process.env);
+  return join(REPO_ROOT, outDir, 'cli', 'main.js');
 }
