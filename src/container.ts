@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { ContactsRepository } from './db/contacts-repository.js';
 import { NewContactListener } from './db/new-contact-listener.js';
-import { openDatabase, type PrismaClient } from './db/prisma-client.js';
+import { openDatabase, type Database, type PrismaClient } from './db/prisma-client.js';
 import { createImageDownloader } from './download/image-downloader.js';
 import { createImageProcessor, limitConcurrency } from './image/image-processor.js';
 import { SweepsRepository } from './db/sweeps-repository.js';
@@ -39,7 +39,7 @@ import { createZapiContacts, type ZapiContactsSource } from './zapi/zapi-contact
  * nothing else constructs drivers or reads configuration.
  */
 export class Container {
-  readonly prisma: PrismaClient;
+  readonly database: Database;
   readonly contacts: ContactsRepository;
   readonly sweeps: SweepsRepository;
   private readonly connections: Redis[] = [];
@@ -59,10 +59,15 @@ export class Container {
     readonly logger: Logger,
   ) {
     const database = openDatabase(config.databaseUrl);
-    this.prisma = database.prisma;
-    this.contacts = new ContactsRepository(this.prisma, database.pool);
-    this.sweeps = new SweepsRepository(this.prisma);
+    this.database = database;
+    this.contacts = new ContactsRepository(database);
+    this.sweeps = new SweepsRepository(database.pool);
     this.closers.push(() => database.close());
+  }
+
+  /** Prisma's client, created on first use (see Database): commands and the HTTP API only. */
+  get prisma(): PrismaClient {
+    return this.database.prisma;
   }
 
   /** One queue per configured instance, sharing the producer connection. */
@@ -251,7 +256,7 @@ export class Container {
       }
     };
     const [postgres, redis, bucket] = await Promise.all([
-      check(() => this.prisma.$queryRaw`SELECT 1`),
+      check(() => this.database.pool.query('SELECT 1')),
       check(() => this.producer().ping()),
       check(() => this.objectStore().ping()),
     ]);

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../errors.js';
-import type pg from 'pg';
-import { AvatarStatus, type Contact, type PrismaClient } from '../generated/prisma/client.js';
+import { AvatarStatus, type Contact } from '../generated/prisma/client.js';
+import type { Database } from './prisma-client.js';
 
 /**
  * Contacts this service creates are queued by the same call that creates them, so they are
@@ -13,9 +13,11 @@ const INVALID_STORED_PHONE =
   'contacts.phone must be 10-15 digits only (country code, area code, number), e.g. 5511999999999; fix it and set next_check_at = now() to have it archived';
 
 /**
- * Every query the archive pipeline makes. Each write that changes what apps read
+ * Every query about contacts and their pictures. Each write that changes what apps read
  * (avatar_url, avatar_status) happens in one statement or one transaction, so a reader
- * never sees a URL without its version row, or a version without its renditions.
+ * never sees a URL without its version row, or a version without its renditions. What the
+ * worker runs (archive jobs, the database hook, pruning, metrics) is plain SQL on the pool;
+ * Prisma's client serves the commands and the HTTP API (see Database for why).
  */
 
 export interface StoredRendition {
@@ -73,11 +75,15 @@ const CONTACT_COLUMNS = [
 ].join(', ');
 
 export class ContactsRepository {
-  /** `pool` is the one Prisma's client runs on, for the job's hot queries (see openDatabase). */
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly pool: pg.Pool,
-  ) {}
+  constructor(private readonly database: Pick<Database, 'prisma' | 'pool'>) {}
+
+  private get prisma() {
+    return this.database.prisma;
+  }
+
+  private get pool() {
+    return this.database.pool;
+  }
 
   /** Creates missing contacts as PENDING, for a caller about to queue them; returns how many were new. */
   async ensureContacts(instanceId: string, phones: string[]): Promise<number> {
@@ -114,20 +120,25 @@ export class ContactsRepository {
   }
 
   async findContact(instanceId: string, phone: string): Promise<Contact | null> {
-    return this.prisma.contact.findUnique({ where: { instanceId_phone: { instanceId, phone } } });
+    const { rows } = await this.pool.query<Contact>(
+      `SELECT ${CONTACT_COLUMNS} FROM contacts WHERE instance_id = $1 AND phone = $2`,
+      [instanceId, phone],
+    );
+    return rows[0] ?? null;
   }
 
   async countByStatus(instanceId?: string): Promise<Record<AvatarStatus, number>> {
-    const groups = await this.prisma.contact.groupBy({
-      by: ['avatarStatus'],
-      where: instanceId === undefined ? {} : { instanceId },
-      _count: { _all: true },
-    });
+    const { rows } = await this.pool.query<{ status: AvatarStatus; count: number }>(
+      `SELECT avatar_status AS status, count(*)::int AS count FROM contacts
+       WHERE $1::text IS NULL OR instance_id = $1
+       GROUP BY avatar_status`,
+      [instanceId ?? null],
+    );
     const counts = Object.fromEntries(Object.values(AvatarStatus).map((status) => [status, 0])) as Record<
       AvatarStatus,
       number
     >;
-    for (const group of groups) counts[group.avatarStatus] = group._count._all;
+    for (const row of rows) counts[row.status] = row.count;
     return counts;
   }
 
@@ -140,24 +151,27 @@ export class ContactsRepository {
   async createOrRead(
     pairs: { instanceId: string; phone: string }[],
   ): Promise<{ created: boolean; lastCheckedAt: Date | null; nextCheckAt: Date | null }[]> {
-    const rows = await this.prisma.$queryRaw<
-      { ordinality: bigint; created: boolean; last_checked_at: Date | null; next_check_at: Date | null }[]
-    >`
-      WITH input AS (
-        SELECT * FROM unnest(${pairs.map((pair) => pair.instanceId)}::text[], ${pairs.map((pair) => pair.phone)}::text[])
-          WITH ORDINALITY AS given (instance_id, phone, ordinality)
-      ), inserted AS (
-        INSERT INTO contacts (instance_id, phone, updated_at, next_check_at)
-        SELECT DISTINCT instance_id, phone, now(), now() + ${CREATED_AND_QUEUED_DUE_AFTER_MS} * interval '1 millisecond'
-        FROM input
-        ON CONFLICT (instance_id, phone) DO NOTHING
-        RETURNING instance_id, phone
-      )
-      SELECT input.ordinality, inserted.phone IS NOT NULL AS created, existing.last_checked_at, existing.next_check_at
-      FROM input
-      LEFT JOIN inserted ON inserted.instance_id = input.instance_id AND inserted.phone = input.phone
-      LEFT JOIN contacts AS existing ON existing.instance_id = input.instance_id AND existing.phone = input.phone
-      ORDER BY input.ordinality`;
+    const { rows } = await this.pool.query<{
+      created: boolean;
+      last_checked_at: Date | null;
+      next_check_at: Date | null;
+    }>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS given (instance_id, phone, ordinality)
+       ), inserted AS (
+         INSERT INTO contacts (instance_id, phone, updated_at, next_check_at)
+         SELECT DISTINCT instance_id, phone, now(), now() + $3 * interval '1 millisecond'
+         FROM input
+         ON CONFLICT (instance_id, phone) DO NOTHING
+         RETURNING instance_id, phone
+       )
+       SELECT inserted.phone IS NOT NULL AS created, existing.last_checked_at, existing.next_check_at
+       FROM input
+       LEFT JOIN inserted ON inserted.instance_id = input.instance_id AND inserted.phone = input.phone
+       LEFT JOIN contacts AS existing ON existing.instance_id = input.instance_id AND existing.phone = input.phone
+       ORDER BY input.ordinality`,
+      [pairs.map((pair) => pair.instanceId), pairs.map((pair) => pair.phone), CREATED_AND_QUEUED_DUE_AFTER_MS],
+    );
     return rows.map((row) => ({
       created: row.created,
       lastCheckedAt: row.last_checked_at,
@@ -257,43 +271,46 @@ export class ContactsRepository {
    * picture, only those created before `createdBefore`; returns the object keys they had.
    */
   async pruneVersions(keep: number, createdBefore: Date, limit: number): Promise<{ versions: number; keys: string[] }> {
-    return this.prisma.$transaction(async (tx) => {
-      const doomed = await tx.$queryRaw<{ id: number }[]>`
-        SELECT ranked.id FROM (
-          SELECT id, contact_id, sha256, created_at,
-                 row_number() OVER (PARTITION BY contact_id ORDER BY created_at DESC, id DESC) AS rank
-          FROM avatar_versions
-        ) AS ranked
-        JOIN contacts ON contacts.id = ranked.contact_id
-        WHERE ranked.rank > ${keep}
-          AND ranked.sha256 IS DISTINCT FROM contacts.avatar_sha256
-          AND ranked.created_at < ${createdBefore}
-        LIMIT ${limit}`;
-      const ids = doomed.map((row) => row.id);
-      if (ids.length === 0) return { versions: 0, keys: [] };
-      const renditions = await tx.avatarRendition.findMany({
-        where: { versionId: { in: ids } },
-        select: { key: true },
-      });
-      await tx.avatarVersion.deleteMany({ where: { id: { in: ids } } });
-      return { versions: ids.length, keys: [...new Set(renditions.map((rendition) => rendition.key))] };
-    });
+    // One statement: every part reads the same snapshot, so the keys are read before the
+    // delete (and its cascade to the renditions) takes effect.
+    const { rows } = await this.pool.query<{ versions: number; keys: string[] }>(
+      `WITH doomed AS (
+         SELECT ranked.id FROM (
+           SELECT id, contact_id, sha256, created_at,
+                  row_number() OVER (PARTITION BY contact_id ORDER BY created_at DESC, id DESC) AS rank
+           FROM avatar_versions
+         ) AS ranked
+         JOIN contacts ON contacts.id = ranked.contact_id
+         WHERE ranked.rank > $1
+           AND ranked.sha256 IS DISTINCT FROM contacts.avatar_sha256
+           AND ranked.created_at < $2
+         LIMIT $3
+       ), deleted AS (
+         DELETE FROM avatar_versions WHERE id IN (SELECT id FROM doomed) RETURNING id
+       )
+       SELECT (SELECT count(*)::int FROM deleted) AS versions,
+              ARRAY(SELECT DISTINCT key FROM avatar_renditions WHERE version_id IN (SELECT id FROM doomed)) AS keys`,
+      [keep, createdBefore, limit],
+    );
+    return rows[0]!;
   }
 
   /** Which of these object keys a rendition row still points at. */
   async referencedKeys(keys: string[]): Promise<Set<string>> {
-    const rows = await this.prisma.avatarRendition.findMany({ where: { key: { in: keys } }, select: { key: true } });
+    const { rows } = await this.pool.query<{ key: string }>(
+      'SELECT DISTINCT key FROM avatar_renditions WHERE key = ANY($1::text[])',
+      [keys],
+    );
     return new Set(rows.map((row) => row.key));
   }
 
   /** next_check_at of the contact that has been due longest, or null when none is due. */
   async oldestDue(): Promise<Date | null> {
-    const oldest = await this.prisma.contact.findFirst({
-      where: { nextCheckAt: { lte: new Date() } },
-      orderBy: { nextCheckAt: 'asc' },
-      select: { nextCheckAt: true },
-    });
-    return oldest?.nextCheckAt ?? null;
+    const { rows } = await this.pool.query<{ at: Date }>(
+      'SELECT next_check_at AS at FROM contacts WHERE next_check_at <= $1 ORDER BY next_check_at LIMIT 1',
+      [new Date()],
+    );
+    return rows[0]?.at ?? null;
   }
 
   /** The contact with the renditions of its current picture, for the HTTP API and the Node client. */
@@ -424,32 +441,31 @@ export class ContactsRepository {
     checkedAt: Date,
     next: NextCheck,
   ): Promise<NoPictureResult> {
-    return this.prisma.$transaction(async (tx) => {
-      const contact = await tx.contact.update({
-        where: { id: contactId },
-        data: {
-          consecutiveNoPicture: { increment: 1 },
-          consecutiveFailures: 0,
-          lastCheckedAt: checkedAt,
-          ...next,
-        },
-      });
-      if (contact.avatarUrl === null) {
-        await tx.contact.update({ where: { id: contactId }, data: { avatarStatus: AvatarStatus.NO_PICTURE } });
-        return 'no_picture';
-      }
-      if (contact.consecutiveNoPicture < confirmations) return 'kept_pending_confirmation';
-      await tx.contact.update({
-        where: { id: contactId },
-        data: {
-          avatarUrl: null,
-          avatarSha256: null,
-          avatarStatus: AvatarStatus.NO_PICTURE,
-          avatarUpdatedAt: checkedAt,
-        },
-      });
-      return 'cleared';
-    });
+    // One statement; `before` locks the row and keeps its avatar_url as it was, which the
+    // SET expressions (reading the old row) and RETURNING (the new one) cannot both show.
+    const { rows } = await this.pool.query<{ hadPicture: boolean; hasPicture: boolean }>(
+      `WITH before AS (SELECT id, avatar_url FROM contacts WHERE id = $1 FOR UPDATE)
+       UPDATE contacts
+       SET consecutive_no_picture = contacts.consecutive_no_picture + 1, consecutive_failures = 0,
+           last_checked_at = $2, next_check_at = $3, consecutive_unchanged = $4,
+           avatar_status = CASE
+             WHEN contacts.avatar_url IS NULL OR contacts.consecutive_no_picture + 1 >= $5 THEN 'NO_PICTURE'
+             ELSE contacts.avatar_status END,
+           avatar_url = CASE WHEN contacts.consecutive_no_picture + 1 >= $5 THEN NULL ELSE contacts.avatar_url END,
+           avatar_sha256 = CASE WHEN contacts.consecutive_no_picture + 1 >= $5 THEN NULL ELSE contacts.avatar_sha256 END,
+           avatar_updated_at = CASE
+             WHEN contacts.avatar_url IS NOT NULL AND contacts.consecutive_no_picture + 1 >= $5 THEN $2
+             ELSE contacts.avatar_updated_at END,
+           updated_at = now()
+       FROM before
+       WHERE contacts.id = before.id
+       RETURNING before.avatar_url IS NOT NULL AS "hadPicture", contacts.avatar_url IS NOT NULL AS "hasPicture"`,
+      [contactId, checkedAt, next.nextCheckAt, next.consecutiveUnchanged, confirmations],
+    );
+    const row = rows[0];
+    if (!row) throw new Error(`contact ${contactId} vanished while it was being checked`);
+    if (!row.hadPicture) return 'no_picture';
+    return row.hasPicture ? 'kept_pending_confirmation' : 'cleared';
   }
 
   /**
@@ -462,40 +478,34 @@ export class ContactsRepository {
     message: string,
     options: { final: boolean; at: Date; nextCheckAt?: Date },
   ): Promise<void> {
-    const where = { instanceId, phone };
-    await this.prisma.contact.updateMany({
-      where,
-      data: {
-        lastError: message,
-        lastErrorAt: options.at,
-        ...(options.final ? { consecutiveFailures: { increment: 1 } } : {}),
-        ...(options.nextCheckAt ? { nextCheckAt: options.nextCheckAt } : {}),
-      },
-    });
-    if (options.final) {
-      await this.prisma.contact.updateMany({
-        where: { ...where, avatarUrl: null },
-        data: { avatarStatus: AvatarStatus.FAILED },
-      });
-    }
+    await this.pool.query(
+      `UPDATE contacts
+       SET last_error = $3, last_error_at = $4,
+           consecutive_failures = consecutive_failures + CASE WHEN $5 THEN 1 ELSE 0 END,
+           next_check_at = COALESCE($6, next_check_at),
+           avatar_status = CASE WHEN $5 AND avatar_url IS NULL THEN 'FAILED' ELSE avatar_status END,
+           updated_at = now()
+       WHERE instance_id = $1 AND phone = $2`,
+      [instanceId, phone, message, options.at, options.final, options.nextCheckAt ?? null],
+    );
   }
 
   /** The instance's daily Z-API budget is spent: the contact waits in Postgres, not in Redis. */
   async deferCheck(instanceId: string, phone: string, until: Date): Promise<void> {
-    await this.prisma.contact.updateMany({ where: { instanceId, phone }, data: { nextCheckAt: until } });
+    await this.pool.query(
+      'UPDATE contacts SET next_check_at = $3, updated_at = now() WHERE instance_id = $1 AND phone = $2',
+      [instanceId, phone, until],
+    );
   }
 
   /** Rows an app inserted with a phone Z-API cannot take: FAILED with the reason, not PENDING forever. */
   async rejectInvalidPhones(ids: number[], at: Date, nextCheckAt: Date): Promise<void> {
-    await this.prisma.contact.updateMany({
-      where: { id: { in: ids } },
-      data: {
-        avatarStatus: AvatarStatus.FAILED,
-        lastError: `${ErrorCode.InvalidPhone}: ${INVALID_STORED_PHONE}`,
-        lastErrorAt: at,
-        consecutiveFailures: { increment: 1 },
-        nextCheckAt,
-      },
-    });
+    await this.pool.query(
+      `UPDATE contacts
+       SET avatar_status = 'FAILED', last_error = $2, last_error_at = $3,
+           consecutive_failures = consecutive_failures + 1, next_check_at = $4, updated_at = now()
+       WHERE id = ANY($1::int[])`,
+      [ids, `${ErrorCode.InvalidPhone}: ${INVALID_STORED_PHONE}`, at, nextCheckAt],
+    );
   }
 }

@@ -18,7 +18,7 @@ beforeAll(async () => {
   await applyMigrations(db.url, defaultMigrationsDir());
   database = openDatabase(db.url);
   prisma = database.prisma;
-  contacts = new ContactsRepository(prisma, database.pool);
+  contacts = new ContactsRepository(database);
 });
 
 afterAll(async () => {
@@ -160,4 +160,117 @@ test('findReusableVersion: the newest version of the picture with every wanted s
   expect((await contacts.findReusableVersion(sha256, [640, 256, 96], 'image/jpeg'))?.dominantColor).toBe('#000002');
   expect(await contacts.findReusableVersion(sha256, [640, 128], 'image/webp')).toBeNull();
   expect(await contacts.findReusableVersion('c'.repeat(64), [640], 'image/webp')).toBeNull();
+});
+
+const archivedVersion = (sha: string) => ({
+  sha256: sha.repeat(64),
+  originalWidth: 640,
+  originalHeight: 640,
+  originalBytes: 50_000,
+  originalFormat: 'jpeg',
+  sourceLinkExpiresAt: null,
+  dominantColor: '#000000',
+  renditions: [
+    {
+      size: 640,
+      key: `avatars/${sha.repeat(64)}/640.webp`,
+      url: `https://cdn.test/${sha}.webp`,
+      width: 640,
+      height: 640,
+      bytes: 9_000,
+      contentType: 'image/webp',
+    },
+  ],
+});
+
+test('findContact returns the row as Prisma reads it, or null', async () => {
+  const contact = await contacts.ensureContact('i9', '5511911120001');
+  expect(await contacts.findContact('i9', '5511911120001')).toEqual(
+    await prisma.contact.findUniqueOrThrow({ where: { id: contact.id } }),
+  );
+  expect(await contacts.findContact('i9', '5511911129999')).toBeNull();
+});
+
+test('recordNoPicture: none kept none, an archived picture is dropped only on the last confirmation', async () => {
+  const never = await contacts.ensureContact('i9', '5511911120002');
+  const at = new Date('2026-11-26T12:00:00.000Z');
+  expect(await contacts.recordNoPicture(never.id, 2, at, next(20, 1))).toBe('no_picture');
+  expect(await prisma.contact.findUniqueOrThrow({ where: { id: never.id } })).toMatchObject({
+    avatarStatus: 'NO_PICTURE',
+    consecutiveNoPicture: 1,
+    consecutiveUnchanged: 1,
+    lastCheckedAt: at,
+    avatarUpdatedAt: null,
+  });
+
+  const archived = await contacts.ensureContact('i9', '5511911120003');
+  const version = archivedVersion('c');
+  await contacts.recordArchived(archived.id, version, version.renditions[0]!.url, at, next(20, 0));
+  await prisma.contact.update({ where: { id: archived.id }, data: { consecutiveFailures: 1 } });
+  const first = new Date('2026-11-27T12:00:00.000Z');
+  expect(await contacts.recordNoPicture(archived.id, 2, first, next(20, 0))).toBe('kept_pending_confirmation');
+  expect(await prisma.contact.findUniqueOrThrow({ where: { id: archived.id } })).toMatchObject({
+    avatarStatus: 'ARCHIVED',
+    avatarUrl: version.renditions[0]!.url,
+    avatarSha256: version.sha256,
+    avatarUpdatedAt: at,
+    consecutiveNoPicture: 1,
+    consecutiveFailures: 0,
+    lastCheckedAt: first,
+  });
+  const second = new Date('2026-11-28T12:00:00.000Z');
+  expect(await contacts.recordNoPicture(archived.id, 2, second, next(20, 0))).toBe('cleared');
+  const cleared = await prisma.contact.findUniqueOrThrow({ where: { id: archived.id }, include: { versions: true } });
+  expect(cleared).toMatchObject({
+    avatarStatus: 'NO_PICTURE',
+    avatarUrl: null,
+    avatarSha256: null,
+    avatarUpdatedAt: second,
+    consecutiveNoPicture: 2,
+  });
+  expect(cleared.versions).toHaveLength(1);
+});
+
+test('recordFailure: an attempt writes the error; the final one counts, and turns FAILED only a contact without a picture', async () => {
+  const bare = await contacts.ensureContact('i9', '5511911120004');
+  const archived = await contacts.ensureContact('i9', '5511911120005');
+  const version = archivedVersion('d');
+  const at = new Date('2026-11-26T13:00:00.000Z');
+  await contacts.recordArchived(archived.id, version, version.renditions[0]!.url, at, next(20, 0));
+  const retryAt = new Date('2026-11-26T14:00:00.000Z');
+
+  await contacts.recordFailure('i9', '5511911120004', 'ZAPI_UNAVAILABLE: 503', { final: false, at });
+  expect(await prisma.contact.findUniqueOrThrow({ where: { id: bare.id } })).toMatchObject({
+    avatarStatus: 'PENDING',
+    lastError: 'ZAPI_UNAVAILABLE: 503',
+    lastErrorAt: at,
+    consecutiveFailures: 0,
+    nextCheckAt: bare.nextCheckAt,
+  });
+  for (const phone of ['5511911120004', '5511911120005']) {
+    await contacts.recordFailure('i9', phone, 'IMAGE_INVALID: not an image', {
+      final: true,
+      at,
+      nextCheckAt: retryAt,
+    });
+  }
+  expect(await prisma.contact.findUniqueOrThrow({ where: { id: bare.id } })).toMatchObject({
+    avatarStatus: 'FAILED',
+    consecutiveFailures: 1,
+    nextCheckAt: retryAt,
+  });
+  expect(await prisma.contact.findUniqueOrThrow({ where: { id: archived.id } })).toMatchObject({
+    avatarStatus: 'ARCHIVED',
+    avatarUrl: version.renditions[0]!.url,
+    lastError: 'IMAGE_INVALID: not an image',
+    consecutiveFailures: 1,
+  });
+});
+
+test('countByStatus counts every status, of one instance or all', async () => {
+  const all = await contacts.countByStatus();
+  const grouped = await prisma.contact.groupBy({ by: ['avatarStatus'], _count: { _all: true } });
+  for (const group of grouped) expect(all[group.avatarStatus]).toBe(group._count._all);
+  expect(await contacts.countByStatus('i9')).toEqual({ PENDING: 1, ARCHIVED: 1, NO_PICTURE: 2, FAILED: 1 });
+  expect(await contacts.countByStatus('nobody')).toEqual({ PENDING: 0, ARCHIVED: 0, NO_PICTURE: 0, FAILED: 0 });
 });
