@@ -19,6 +19,10 @@ ENV NODE_ENV=production
 # sharp's libvips threads made the worker's RSS climb to ~390 MB at WORKER_CONCURRENCY=16,
 # against ~275 MB with two arenas, at the same speed (npm run bench, memory part).
 ENV MALLOC_ARENA_MAX=2
+# V8's young generation at 4 MB a half instead of 16: each job's short-lived buffers are
+# collected sooner instead of piling up; peak RSS over 10,000 jobs at WORKER_CONCURRENCY=16
+# fell from about 300 MB to 244 MB with no CPU cost that the bench could tell from noise.
+ENV NODE_OPTIONS=--max-semi-space-size=4
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist

@@ -41,7 +41,10 @@ export const TUNING_VARIABLES =
  * What worker.Dockerfile (and so docker compose) and `npm run worker` set for the worker
  * process; the bench measures the worker as it is deployed. The caller's environment wins.
  */
-export const DEPLOYED_ENVIRONMENT: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+export const DEPLOYED_ENVIRONMENT: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  NODE_OPTIONS: '--max-semi-space-size=4',
+};
 
 export function inheritedEnvironment(): NodeJS.ProcessEnv {
   return {
