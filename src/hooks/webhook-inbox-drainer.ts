@@ -82,7 +82,8 @@ export class WebhookInboxDrainer {
         if (retry) entries = await this.inbox.read(batchSize, { retry: true, blockMs });
         if (entries.length === 0 && Date.now() >= nextClaim) {
           entries = await this.inbox.claimAbandoned(batchSize);
-          nextClaim = Date.now() + claimEveryMs;
+          // A full batch may mean more were left behind: look again at once.
+          nextClaim = entries.length === batchSize ? 0 : Date.now() + claimEveryMs;
         }
         retry = entries.length > 0;
         if (entries.length === 0) entries = await this.gather();
@@ -92,7 +93,10 @@ export class WebhookInboxDrainer {
         if (this.stopping) break;
         const message = error instanceof Error ? error.message : String(error);
         if (message.includes('NOGROUP')) groupReady = false;
-        this.logger.warn({ error: message, retryInMs: delay }, 'webhook inbox: batch not queued yet, retrying');
+        this.logger.warn(
+          { error: message, retryInMs: delay },
+          'webhook inbox: drain failed, retrying (accepted deliveries stay in the inbox)',
+        );
         retry = true;
         await this.pause(delay);
         delay = Math.min(delay * 2, retryMaxMs);
