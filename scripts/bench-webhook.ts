@@ -26,6 +26,8 @@ import { applyMigrations, defaultMigrationsDir } from '../src/db/migrator.js';
 import { deleteKeysWithPrefix } from '../src/jobs/redis-keys.js';
 import { createLogger } from '../src/logger.js';
 import { buildWorker } from './bench/build.js';
+import { Cleanup } from './bench/cleanup.js';
+import { percentile } from './bench/end-to-end.js';
 import { runNode, spawnNode, stopAllChildren } from './bench/processes.js';
 
 const { values: args } = parseArgs({
@@ -85,9 +87,8 @@ function wholeNumber(name: string, value: string): number {
 
 function percentiles(answers: Answer[]): Times {
   const times = answers.map((answer) => answer.ms).sort((a, b) => a - b);
-  const at = (fraction: number) => times[Math.max(0, Math.ceil(fraction * times.length) - 1)]!;
   const round = (ms: number) => Math.round(ms * 10) / 10;
-  return { p50: round(at(0.5)), p99: round(at(0.99)), max: round(times.at(-1)!) };
+  return { p50: round(percentile(times, 0.5)), p99: round(percentile(times, 0.99)), max: round(times.at(-1)!) };
 }
 
 async function freePort(): Promise<number> {
@@ -124,27 +125,18 @@ async function send(url: string, mode: 'open' | 'new' | 'serial', bursts = BURST
 }
 
 async function main(): Promise<Record<string, unknown>> {
+  // Torn down in reverse: child processes first, the admin connection last.
+  const cleanup = new Cleanup();
+  cleanup.runOnSignals();
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
+  cleanup.add('admin', () => admin.end());
+  cleanup.add('schema', () => admin.query(`DROP SCHEMA IF EXISTS ${admin.escapeIdentifier(TAG)} CASCADE`));
+  cleanup.add('redis keys', () => deleteKeysWithPrefix(REDIS_URL, TAG));
   const config = loadConfig(env);
   const container = new Container(config, createLogger('warn'));
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      const step = async (what: string, action: () => Promise<unknown>) =>
-        action().catch((error: unknown) => console.error(`bench-webhook: cleanup (${what}) failed:`, error));
-      await step('processes', stopAllChildren);
-      await step('container', () => container.close());
-      await step('redis keys', () => deleteKeysWithPrefix(REDIS_URL, TAG));
-      await step('schema', () => admin.query(`DROP SCHEMA IF EXISTS ${admin.escapeIdentifier(TAG)} CASCADE`));
-      await step('admin', () => admin.end());
-    })());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      console.error(`bench-webhook: ${signal}: removing schema and Redis keys ${TAG}`);
-      void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-    });
-  }
+  cleanup.add('container', () => container.close());
+  cleanup.add('processes', stopAllChildren);
   try {
     console.log(`bench-webhook: bursts of ${COUNT} deliveries, ${BURSTS} measured per case; schema and prefix ${TAG}`);
     await applyMigrations(config.databaseUrl, defaultMigrationsDir());
@@ -206,7 +198,7 @@ async function main(): Promise<Record<string, unknown>> {
       drainMs,
     };
   } finally {
-    await cleanup();
+    await cleanup.run();
   }
 }
 

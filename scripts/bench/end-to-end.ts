@@ -47,7 +47,8 @@ const WARM_UP_PHONES = 5_511_700_000_000;
 
 export const phoneAt = (base: number, index: number) => String(base + index);
 
-function percentile(sorted: number[], fraction: number): number {
+/** The nearest-rank percentile of ascending values. */
+export function percentile(sorted: number[], fraction: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
 }
