@@ -17,7 +17,12 @@ export interface CliProcess {
 }
 
 export function startCli(args: string[], env: Record<string, string | undefined>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  return startScript('src/cli/main.ts', args, env);
+}
+
+/** Any script of the repository (TypeScript or JavaScript) in a process of its own, through tsx. */
+export function startScript(entry: string, args: string[], env: Record<string, string | undefined>): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -37,7 +42,16 @@ export function startCli(args: string[], env: Record<string, string | undefined>
 }
 
 export async function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliRun> {
-  const { child, output } = startCli(args, env);
+  return runScript('src/cli/main.ts', args, env);
+}
+
+/** A script run to its end: its exit code and everything it printed. */
+export async function runScript(
+  entry: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<CliRun> {
+  const { child, output } = startScript(entry, args, env);
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, ...output };
 }

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runScript } from '../helpers/cli-process.js';
 import { ADMIN_URL, TEST_REDIS_URL } from '../helpers/isolated-database.js';
 
 /**
@@ -57,18 +56,12 @@ test('the bench runs every part at a tiny size and writes its JSON', async () =>
       '--encoder-pictures',
       '1',
     ];
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/bench.ts', ...args, '--results-dir', resultsDir],
-      {
-        env: { ...process.env, BENCH_DATABASE_URL: ADMIN_URL, BENCH_REDIS_URL: TEST_REDIS_URL },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, stdout, stderr } = await runScript('scripts/bench.ts', [...args, '--results-dir', resultsDir], {
+      ...process.env,
+      BENCH_DATABASE_URL: ADMIN_URL,
+      BENCH_REDIS_URL: TEST_REDIS_URL,
+    });
+    const output = stdout + stderr;
     expect({ code, output }).toMatchObject({ code: 0 });
 
     const [file, ...others] = await readdir(resultsDir);

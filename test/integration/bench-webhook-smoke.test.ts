@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runScript } from '../helpers/cli-process.js';
 import { ADMIN_URL, TEST_REDIS_URL } from '../helpers/isolated-database.js';
 
 /**
@@ -13,18 +12,12 @@ test('the webhook bench runs every case at a tiny size and writes its JSON', asy
   const directory = await mkdtemp(join(tmpdir(), 'avatar-archiver-bench-webhook-'));
   const json = join(directory, 'result.json');
   try {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/bench-webhook.ts', '--count', '10', '--bursts', '1', '--json', json],
-      {
-        env: { ...process.env, BENCH_DATABASE_URL: ADMIN_URL, BENCH_REDIS_URL: TEST_REDIS_URL },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+    const { code, stdout, stderr } = await runScript(
+      'scripts/bench-webhook.ts',
+      ['--count', '10', '--bursts', '1', '--json', json],
+      { ...process.env, BENCH_DATABASE_URL: ADMIN_URL, BENCH_REDIS_URL: TEST_REDIS_URL },
     );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const output = stdout + stderr;
     expect({ code, output }).toMatchObject({ code: 0 });
 
     const result = JSON.parse(await readFile(json, 'utf8'));

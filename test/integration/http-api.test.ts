@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config.js';
 import { Container } from '../../src/container.js';
 import { createLogger } from '../../src/logger.js';
 import { createHttpApp } from '../../src/start/http-server-runner.js';
 import { CLIENT_TOKEN, INSTANCE, startHarness, type Harness } from '../helpers/archive-harness.js';
+import { runScript } from '../helpers/cli-process.js';
 import { listenOnLoopback } from '../helpers/http-listen.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -391,15 +390,13 @@ describe('the Z-API webhook', () => {
       ] as const) {
         // The sender runs in a process of its own, as Z-API's servers would (its timing
         // figures are `npm run bench:webhook`'s business, not this test's).
-        const output = await runNodeScript([
+        const sender = await runScript(
           'scripts/bench/webhook-burst-client.mjs',
-          `${base}/v1/webhooks/zapi/${WEBHOOK_SECRET}`,
-          INSTANCE.id,
-          String(firstPhone),
-          '200',
-          mode,
-        ]);
-        const [answers] = JSON.parse(output) as { status: number; body: string }[][];
+          [`${base}/v1/webhooks/zapi/${WEBHOOK_SECRET}`, INSTANCE.id, String(firstPhone), '200', mode],
+          process.env,
+        );
+        expect({ code: sender.code, stderr: sender.stderr }).toMatchObject({ code: 0 });
+        const [answers] = JSON.parse(sender.stdout) as { status: number; body: string }[][];
         expect(answers!.map((answer) => `${answer.status} ${answer.body}`)).toEqual(
           Array(200).fill('200 {"result":"accepted"}'),
         );
@@ -434,12 +431,3 @@ test('no secret reaches a log line, a stored error, or job data', async () => {
   }
   expect(logLines.length).toBeGreaterThan(50);
 });
-
-async function runNodeScript(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`burst client exited ${code}`);
-  return output;
-}
