@@ -67,7 +67,7 @@ export class WebhookInboxDrainer {
   }
 
   private async loop(): Promise<void> {
-    const { batchSize, blockMs, claimEveryMs, retryMinMs, retryMaxMs } = this.options;
+    const { batchSize, claimEveryMs, retryMinMs, retryMaxMs } = this.options;
     let retry = true;
     let delay = retryMinMs;
     let nextClaim = 0;
@@ -79,7 +79,7 @@ export class WebhookInboxDrainer {
           groupReady = true;
         }
         let entries: InboxEntry[] = [];
-        if (retry) entries = await this.inbox.read(batchSize, { retry: true, blockMs });
+        if (retry) entries = await this.inbox.readPending(batchSize);
         if (entries.length === 0 && Date.now() >= nextClaim) {
           entries = await this.inbox.claimAbandoned(batchSize);
           // A full batch may mean more were left behind: look again at once.
@@ -107,11 +107,11 @@ export class WebhookInboxDrainer {
   /** New entries: waits up to blockMs for the first, then lets the burst they came in settle. */
   private async gather(): Promise<InboxEntry[]> {
     const { batchSize, blockMs, settleMs, maxGatherMs } = this.options;
-    const entries = await this.inbox.read(batchSize, { retry: false, blockMs });
+    const entries = await this.inbox.readNew(batchSize, blockMs);
     const deadline = Date.now() + maxGatherMs;
     while (entries.length > 0 && entries.length < batchSize && Date.now() < deadline && !this.stopping) {
       await sleep(settleMs);
-      const more = await this.inbox.read(batchSize - entries.length, { retry: false, blockMs: 0 });
+      const more = await this.inbox.readNew(batchSize - entries.length, 0);
       if (more.length === 0) break;
       entries.push(...more);
     }

@@ -113,14 +113,19 @@ export class WebhookInbox {
     }
   }
 
-  /**
-   * This reader's next entries: those it read before but did not acknowledge (after a failed
-   * batch) when `retry` is set, else new ones, waiting up to `blockMs` for the first (0: not at all).
-   */
-  async read(count: number, options: { retry: boolean; blockMs: number }): Promise<InboxEntry[]> {
-    const reply = options.retry
-      ? await this.reader.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', count, 'STREAMS', this.stream, '0')
-      : options.blockMs === 0
+  /** Entries this reader took before and has not acknowledged (a batch that failed). */
+  async readPending(count: number): Promise<InboxEntry[]> {
+    return this.decode(
+      streamEntries(
+        await this.reader.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', count, 'STREAMS', this.stream, '0'),
+      ),
+    );
+  }
+
+  /** New entries, waiting up to `blockMs` for the first (0: not at all). */
+  async readNew(count: number, blockMs: number): Promise<InboxEntry[]> {
+    const reply =
+      blockMs === 0
         ? await this.reader.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', count, 'STREAMS', this.stream, '>')
         : await this.reader.xreadgroup(
             'GROUP',
@@ -129,13 +134,12 @@ export class WebhookInbox {
             'COUNT',
             count,
             'BLOCK',
-            options.blockMs,
+            blockMs,
             'STREAMS',
             this.stream,
             '>',
           );
-    const entries = (reply as [string, StreamEntry[]][] | null)?.[0]?.[1] ?? [];
-    return this.decode(entries);
+    return this.decode(streamEntries(reply));
   }
 
   /** Takes over entries another reader left unacknowledged for a minute, and forgets long-gone readers. */
@@ -169,6 +173,7 @@ export class WebhookInbox {
       .exec();
   }
 
+  /** What does not parse is dropped (acknowledged) with an error line. */
   private async decode(entries: StreamEntry[]): Promise<InboxEntry[]> {
     const decoded: InboxEntry[] = [];
     const unreadable: string[] = [];
@@ -184,6 +189,11 @@ export class WebhookInbox {
     }
     return decoded;
   }
+}
+
+/** The one stream's entries in an XREADGROUP reply (null when nothing came). */
+function streamEntries(reply: unknown): StreamEntry[] {
+  return (reply as [string, StreamEntry[]][] | null)?.[0]?.[1] ?? [];
 }
 
 function pairs(fields: (string | number)[]): [string, string | number][] {

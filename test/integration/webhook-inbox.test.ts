@@ -129,7 +129,7 @@ test('entries a dead reader took but never finished are claimed by another after
   await dead.createGroup();
   await dead.accept([delivery('5511985300001')]);
   // Read, as a process does just before it dies; never acknowledged.
-  const taken = await dead.read(10, { retry: false, blockMs: 0 });
+  const taken = await dead.readNew(10, 0);
   expect(taken.map((entry) => entry.delivery.phone)).toEqual(['5511985300001']);
   const live = inbox(100);
   const running = drainer(live);
@@ -149,7 +149,7 @@ test('an entry some other program wrote is dropped with an error, not retried fo
   await on.createGroup();
   await connection().xadd(on.stream, '*', 'd', '{"phone": "not json');
   await on.accept([delivery('5511985400001')]);
-  const entries = await on.read(10, { retry: false, blockMs: 0 });
+  const entries = await on.readNew(10, 0);
   expect(entries.map((entry) => entry.delivery.phone)).toEqual(['5511985400001']);
   await on.ack(entries.map((entry) => entry.id));
   expect(await inboxLength(on)).toBe(0);
