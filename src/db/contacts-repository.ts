@@ -441,21 +441,22 @@ export class ContactsRepository {
     checkedAt: Date,
     next: NextCheck,
   ): Promise<NoPictureResult> {
-    // One statement; `before` locks the row and keeps its avatar_url as it was, which the
-    // SET expressions (reading the old row) and RETURNING (the new one) cannot both show.
+    // One statement; `before` locks the row, keeps its avatar_url as it was (the SET
+    // expressions read the old row, RETURNING the new one) and decides once whether this
+    // answer is the last confirmation.
     const { rows } = await this.pool.query<{ hadPicture: boolean; hasPicture: boolean }>(
-      `WITH before AS (SELECT id, avatar_url FROM contacts WHERE id = $1 FOR UPDATE)
+      `WITH before AS (
+         SELECT id, avatar_url, consecutive_no_picture + 1 >= $5 AS confirmed FROM contacts WHERE id = $1 FOR UPDATE
+       )
        UPDATE contacts
        SET consecutive_no_picture = contacts.consecutive_no_picture + 1, consecutive_failures = 0,
            last_checked_at = $2, next_check_at = $3, consecutive_unchanged = $4,
            avatar_status = CASE
-             WHEN contacts.avatar_url IS NULL OR contacts.consecutive_no_picture + 1 >= $5 THEN 'NO_PICTURE'
-             ELSE contacts.avatar_status END,
-           avatar_url = CASE WHEN contacts.consecutive_no_picture + 1 >= $5 THEN NULL ELSE contacts.avatar_url END,
-           avatar_sha256 = CASE WHEN contacts.consecutive_no_picture + 1 >= $5 THEN NULL ELSE contacts.avatar_sha256 END,
+             WHEN contacts.avatar_url IS NULL OR before.confirmed THEN 'NO_PICTURE' ELSE contacts.avatar_status END,
+           avatar_url = CASE WHEN before.confirmed THEN NULL ELSE contacts.avatar_url END,
+           avatar_sha256 = CASE WHEN before.confirmed THEN NULL ELSE contacts.avatar_sha256 END,
            avatar_updated_at = CASE
-             WHEN contacts.avatar_url IS NOT NULL AND contacts.consecutive_no_picture + 1 >= $5 THEN $2
-             ELSE contacts.avatar_updated_at END,
+             WHEN contacts.avatar_url IS NOT NULL AND before.confirmed THEN $2 ELSE contacts.avatar_updated_at END,
            updated_at = now()
        FROM before
        WHERE contacts.id = before.id
