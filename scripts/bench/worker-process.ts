@@ -62,7 +62,6 @@ export class WorkerProcess {
   }
 
   /** `entry` is the compiled CLI (see build.ts); `nodeArgs` e.g. --cpu-prof. */
-  /** `entry` is the compiled CLI (see build.ts); `nodeArgs` e.g. --cpu-prof. */
   static async start(entry: string, env: NodeJS.ProcessEnv, nodeArgs: string[]): Promise<WorkerProcess> {
     const worker = new WorkerProcess(spawnNode([...nodeArgs, entry, 'worker'], env));
     const started = performance.now();

@@ -77,7 +77,8 @@ test('each tick runs exactly one sweep across two worker processes, and checks e
   // Let more ticks come, at least one of them finding nothing due.
   await waitFor(async () => (await sql(db, 'SELECT id FROM refresh_sweeps')).length >= 4, 15_000);
 
-  expect(await Promise.all(workers.splice(0).map((worker) => worker.stop()))).toEqual([0, 0]);
+  const stopped = workers.splice(0);
+  expect(await Promise.all(stopped.map((worker) => worker.stop()))).toEqual([0, 0]);
 
   const sweeps = await sql<{ scheduled_for: Date; queued: number; finished_at: Date | null; trigger: string }>(
     db,
@@ -96,5 +97,14 @@ test('each tick runs exactly one sweep across two worker processes, and checks e
   const calls = new Map<string, number>();
   for (const request of stack.zapi.requests) calls.set(request.phone!, (calls.get(request.phone!) ?? 0) + 1);
   expect([...calls.keys()].sort()).toEqual(phones);
-  expect([...calls.values()].every((count) => count === 1)).toBe(true);
+  const twice = [...calls].filter(([, count]) => count > 1).map(([phone]) => phone);
+  if (twice.length > 0) {
+    const lines = stopped.flatMap((worker, index) =>
+      worker.output.stdout
+        .split('\n')
+        .filter((line) => twice.some((phone) => line.includes(phone)))
+        .map((line) => `worker ${index}: ${line}`),
+    );
+    throw new Error(`checked more than once: ${twice.join(', ')}\n${lines.join('\n')}`);
+  }
 }, 120_000);
