@@ -45,17 +45,16 @@ const url = (protocols: string[], what: string) =>
     { message: `expected ${what}` },
   );
 
-const duration = (fallback: string) =>
+const duration = (fallback: string, options: { zeroAllowed?: boolean } = {}) =>
   z
     .string()
     .optional()
     .transform((value, ctx) => {
+      if (options.zeroAllowed && value?.trim() === '0') return 0;
       const ms = parseDuration(value ?? fallback);
       if (ms === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected a duration such as 30s, 15m, 20h or 7d, got ${JSON.stringify(value)}`,
-        });
+        const expected = `${options.zeroAllowed ? '0 or ' : ''}a duration such as 30s, 15m, 20h or 7d`;
+        ctx.addIssue({ code: 'custom', message: `expected ${expected}, got ${JSON.stringify(value)}` });
         return z.NEVER;
       }
       return ms;
@@ -226,6 +225,8 @@ const envSchema = z.object({
   ZAPI_BREAKER_FAILURES: positiveInt(5, 1000),
   ZAPI_BREAKER_PROBE: duration('1m'),
   NO_PICTURE_CONFIRMATIONS: positiveInt(2, 100),
+  // 0: download on every check.
+  PICTURE_VERIFY_MAX_AGE: duration('7d', { zeroAllowed: true }),
 
   REFRESH_CRON: cronSchedule,
   REFRESH_TZ: timezone,
@@ -304,6 +305,8 @@ export interface Config {
     attempts: number;
     backoffMs: number;
     noPictureConfirmations: number;
+    /** A download that matched the archived picture stands for the bytes at its link this long; 0 = never. */
+    pictureVerifyMaxAgeMs: number;
   };
   refresh: {
     /** Cron pattern of the scheduled sweep; null = no schedule (REFRESH_CRON=off). */
@@ -437,6 +440,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
       noPictureConfirmations: e.NO_PICTURE_CONFIRMATIONS,
+      pictureVerifyMaxAgeMs: e.PICTURE_VERIFY_MAX_AGE,
     },
     refresh: {
       cron: e.REFRESH_CRON,

@@ -161,6 +161,7 @@ export class Container {
         contentType: config.image.format === 'webp' ? 'image/webp' : 'image/jpeg',
         keyPrefix: config.s3!.keyPrefix,
         noPictureConfirmations: config.worker.noPictureConfirmations,
+        verifyMaxAgeMs: config.worker.pictureVerifyMaxAgeMs,
         refresh: { minAgeMs: config.refresh.minAgeMs, maxAgeMs: config.refresh.maxAgeMs },
       },
       ...others,

@@ -62,6 +62,8 @@ const CONTACT_COLUMNS = [
   'avatar_status AS "avatarStatus"',
   'avatar_sha256 AS "avatarSha256"',
   'avatar_updated_at AS "avatarUpdatedAt"',
+  'avatar_source_url AS "avatarSourceUrl"',
+  'avatar_verified_at AS "avatarVerifiedAt"',
   'last_checked_at AS "lastCheckedAt"',
   'last_error AS "lastError"',
   'last_error_at AS "lastErrorAt"',
@@ -244,6 +246,8 @@ export class ContactsRepository {
             doNotArchive: true,
             avatarUrl: null,
             avatarSha256: null,
+            avatarSourceUrl: null,
+            avatarVerifiedAt: null,
             avatarStatus: AvatarStatus.NO_PICTURE,
             lastError: null,
             lastErrorAt: null,
@@ -355,15 +359,33 @@ export class ContactsRepository {
     return { sha256, ...found, renditions: sizes.map((size) => bySize.get(size)!) };
   }
 
-  /** The same picture as last time: only the check and the counters change. */
-  async recordUnchanged(contactId: number, checkedAt: Date, next: NextCheck): Promise<Contact> {
+  /**
+   * The same picture as last time: only the check and the counters change. `downloaded`:
+   * the bytes were downloaded from `source` and compared, so the picture is verified there now;
+   * null when the link pointed at the known source and nothing was downloaded.
+   */
+  async recordUnchanged(
+    contactId: number,
+    checkedAt: Date,
+    next: NextCheck,
+    downloaded: { source: string | null } | null,
+  ): Promise<Contact> {
     const { rows } = await this.pool.query<Contact>(
       `UPDATE contacts
        SET last_checked_at = $2, consecutive_failures = 0, consecutive_no_picture = 0,
-           next_check_at = $3, consecutive_unchanged = $4, updated_at = now()
+           next_check_at = $3, consecutive_unchanged = $4, updated_at = now(),
+           avatar_source_url = CASE WHEN $5 THEN $6 ELSE avatar_source_url END,
+           avatar_verified_at = CASE WHEN $5 THEN $2 ELSE avatar_verified_at END
        WHERE id = $1
        RETURNING ${CONTACT_COLUMNS}`,
-      [contactId, checkedAt, next.nextCheckAt, next.consecutiveUnchanged],
+      [
+        contactId,
+        checkedAt,
+        next.nextCheckAt,
+        next.consecutiveUnchanged,
+        downloaded !== null,
+        downloaded?.source ?? null,
+      ],
     );
     if (!rows[0]) throw new Error(`contact ${contactId} vanished while it was being checked`);
     return rows[0];
@@ -376,7 +398,8 @@ export class ContactsRepository {
   async recordArchived(
     contactId: number,
     version: NewVersion,
-    avatarUrl: string,
+    /** `source`: the link the bytes were downloaded from, without its query (see cdnPictureSource). */
+    current: { avatarUrl: string; source: string | null },
     checkedAt: Date,
     next: NextCheck,
   ): Promise<void> {
@@ -403,7 +426,8 @@ export class ContactsRepository {
        UPDATE contacts
        SET avatar_url = $16, avatar_status = 'ARCHIVED', avatar_sha256 = $2, avatar_updated_at = $17,
            last_checked_at = $17, consecutive_failures = 0, consecutive_no_picture = 0,
-           next_check_at = $18, consecutive_unchanged = $19, updated_at = now()
+           next_check_at = $18, consecutive_unchanged = $19, updated_at = now(),
+           avatar_source_url = $20, avatar_verified_at = $17
        WHERE id = $1`,
       [
         contactId,
@@ -421,10 +445,11 @@ export class ContactsRepository {
         column('height'),
         column('bytes'),
         column('contentType'),
-        avatarUrl,
+        current.avatarUrl,
         checkedAt,
         next.nextCheckAt,
         next.consecutiveUnchanged,
+        current.source,
       ],
     );
     if (rowCount !== 1) throw new Error(`contact ${contactId} vanished while its picture was being archived`);
@@ -455,6 +480,8 @@ export class ContactsRepository {
              WHEN contacts.avatar_url IS NULL OR before.confirmed THEN 'NO_PICTURE' ELSE contacts.avatar_status END,
            avatar_url = CASE WHEN before.confirmed THEN NULL ELSE contacts.avatar_url END,
            avatar_sha256 = CASE WHEN before.confirmed THEN NULL ELSE contacts.avatar_sha256 END,
+           avatar_source_url = CASE WHEN before.confirmed THEN NULL ELSE contacts.avatar_source_url END,
+           avatar_verified_at = CASE WHEN before.confirmed THEN NULL ELSE contacts.avatar_verified_at END,
            avatar_updated_at = CASE
              WHEN contacts.avatar_url IS NOT NULL AND before.confirmed THEN $2 ELSE contacts.avatar_updated_at END,
            updated_at = now()

@@ -17,3 +17,19 @@ export function parseCdnLinkExpiry(url: string): Date | null {
   if (values.length !== 1 || oe === undefined || !HEX_UNIX_TIME.test(oe)) return null;
   return new Date(Number.parseInt(oe, 16) * 1000);
 }
+
+/**
+ * Where a CDN link points, without its signed query: `https://pps.whatsapp.net/v/t61.24694-24/…_n.jpg`.
+ * The query (`oh`, `oe`) is new on every link Z-API hands out; the path names the stored
+ * picture, and a new picture is uploaded under a new path. Null for anything but http(s).
+ */
+export function cdnPictureSource(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}

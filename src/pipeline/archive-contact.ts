@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ZapiInstance } from '../config.js';
 import type { ContactsRepository, NewVersion, NextCheck } from '../db/contacts-repository.js';
+import type { Contact } from '../generated/prisma/client.js';
 import { nextCheckAt, type CheckResult, type RefreshPolicySettings } from '../domain/refresh-policy.js';
 import { ArchiveError, ErrorCode } from '../errors.js';
 import { fetchPicture } from './fetch-picture.js';
@@ -13,6 +14,11 @@ export interface ArchiveSettings {
   contentType: string;
   keyPrefix: string;
   noPictureConfirmations: number;
+  /**
+   * PICTURE_VERIFY_MAX_AGE: how long a download that matched the archived picture is trusted
+   * for links to the same place; 0 downloads on every check.
+   */
+  verifyMaxAgeMs: number;
   refresh: RefreshPolicySettings;
 }
 
@@ -51,8 +57,11 @@ export type ArchiveOutcome =
       refreshedLink: boolean;
       fromGivenLink: boolean;
     }
-  /** Same bytes as the archived picture: nothing decoded, uploaded or added. */
-  | { outcome: 'unchanged'; avatarUrl: string | null; fromGivenLink: boolean }
+  /**
+   * Same picture as the archived one: nothing decoded, uploaded or added. `downloaded` false:
+   * the link pointed where the archived picture was recently downloaded from, so not even that.
+   */
+  | { outcome: 'unchanged'; avatarUrl: string | null; fromGivenLink: boolean; downloaded: boolean }
   | { outcome: 'no_picture' }
   /** Z-API said "no picture" but the archived one is kept until confirmed. */
   | { outcome: 'no_picture_unconfirmed' }
@@ -78,7 +87,7 @@ export interface ArchiveRequest {
 
 /**
  * Archives one contact's picture, top to bottom:
- * fetch link → download → unchanged? → reuse or resize → store → record.
+ * fetch link → same place as the archived one? → download → same bytes? → reuse or resize → store → record.
  * The database is written last, after every object exists, so no row ever points at a
  * missing object and a re-run after a crash converges on the same single version.
  */
@@ -98,7 +107,10 @@ export class ArchiveContactService {
       return { outcome: 'already_checked' };
     }
 
-    const fetched = await fetchPicture(deps.source, deps.downloader, instance, request.phone, request.link);
+    const fetched = await fetchPicture(deps.source, deps.downloader, instance, request.phone, {
+      givenLink: request.link,
+      knownSource: this.trustedSource(contact),
+    });
     const checkedAt = this.now();
 
     if (fetched.kind === 'none') {
@@ -113,6 +125,21 @@ export class ArchiveContactService {
       return { outcome: result === 'cleared' ? 'no_picture_cleared' : 'no_picture' };
     }
 
+    if (fetched.kind === 'known_source') {
+      await deps.contacts.recordUnchanged(
+        contact.id,
+        checkedAt,
+        this.nextCheck(checkedAt, contact.consecutiveUnchanged + 1),
+        null,
+      );
+      return {
+        outcome: 'unchanged',
+        avatarUrl: contact.avatarUrl,
+        fromGivenLink: fetched.fromGivenLink,
+        downloaded: false,
+      };
+    }
+
     const { bytes } = fetched.image;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (sha256 === contact.avatarSha256) {
@@ -120,8 +147,14 @@ export class ArchiveContactService {
         contact.id,
         checkedAt,
         this.nextCheck(checkedAt, contact.consecutiveUnchanged + 1),
+        { source: fetched.source },
       );
-      return { outcome: 'unchanged', avatarUrl: updated.avatarUrl, fromGivenLink: fetched.fromGivenLink };
+      return {
+        outcome: 'unchanged',
+        avatarUrl: updated.avatarUrl,
+        fromGivenLink: fetched.fromGivenLink,
+        downloaded: true,
+      };
     }
 
     const { sizes, contentType, keyPrefix } = deps.settings;
@@ -148,7 +181,13 @@ export class ArchiveContactService {
 
     const primary = version.renditions.find((rendition) => rendition.size === sizes[0]);
     if (!primary) throw new Error(`no rendition of size ${sizes[0]} was produced`);
-    await deps.contacts.recordArchived(contact.id, version, primary.url, checkedAt, this.nextCheck(checkedAt, 0));
+    await deps.contacts.recordArchived(
+      contact.id,
+      version,
+      { avatarUrl: primary.url, source: fetched.source },
+      checkedAt,
+      this.nextCheck(checkedAt, 0),
+    );
     return {
       outcome: 'archived',
       avatarUrl: primary.url,
@@ -177,6 +216,17 @@ export class ArchiveContactService {
   /** The instance's daily Z-API budget is spent: check this contact again once it is whole. */
   async deferCheck(request: ArchiveRequest, until: Date): Promise<void> {
     await this.deps.contacts.deferCheck(request.instanceId, request.phone, until);
+  }
+
+  /**
+   * Where the archived picture was downloaded from, while that download is recent enough to
+   * stand for the bytes: a link to the same place needs no download to be known unchanged.
+   */
+  private trustedSource(contact: Contact): string | null {
+    const { avatarSha256, avatarSourceUrl, avatarVerifiedAt } = contact;
+    if (avatarSha256 === null || avatarSourceUrl === null || avatarVerifiedAt === null) return null;
+    const age = this.now().getTime() - avatarVerifiedAt.getTime();
+    return age < this.deps.settings.verifyMaxAgeMs ? avatarSourceUrl : null;
   }
 
   /** `unchangedStreak` 0 means the check found something new (or a first answer). */

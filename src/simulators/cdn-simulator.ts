@@ -1,11 +1,13 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
  * An in-process stand-in for WhatsApp's picture CDN (`pps.whatsapp.net`) on 127.0.0.1.
  * Links are signed like the real ones: `oh` is an HMAC of the path and `oe`, and `oe` is
- * the hex Unix expiry; an expired or tampered link gets 403, an unknown picture 404.
+ * the hex Unix expiry; an expired or tampered link gets 403, an unknown picture 404. As on
+ * the real CDN, a path names one picture for good: publishing new bytes under an id gives a
+ * new path (and the old one 404s), the same bytes keep theirs.
  * Every picture is served as image/jpeg, whatever its bytes are, because the real CDN's
  * Content-Type cannot be trusted either.
  */
@@ -27,7 +29,7 @@ export interface CdnSimulator {
   /** e.g. http://127.0.0.1:41235 */
   origin: string;
   requests: RecordedCdnRequest[];
-  /** Stores (or replaces) a picture and returns a freshly signed link to it. */
+  /** Stores (or replaces) the picture `pictureId` and returns a freshly signed link to it. */
   publish(pictureId: string, bytes: Buffer, options?: PublishOptions): string;
   /** The picture is gone: valid links to it now get 404. */
   remove(pictureId: string): void;
@@ -51,6 +53,7 @@ interface Picture {
 export async function startCdnSimulator(): Promise<CdnSimulator> {
   const secret = randomBytes(32);
   const pictures = new Map<string, Picture>();
+  const pathsById = new Map<string, string>();
   const failures: { path: string | undefined; status: number }[] = [];
   const requests: RecordedCdnRequest[] = [];
   let clockOffsetMs = 0;
@@ -105,7 +108,10 @@ export async function startCdnSimulator(): Promise<CdnSimulator> {
     publish(pictureId, bytes, options = {}) {
       if (!PICTURE_ID.test(pictureId))
         throw new Error(`picture id must match ${PICTURE_ID}, got ${JSON.stringify(pictureId)}`);
-      const path = picturePath(pictureId);
+      const path = picturePath(pictureId, bytes);
+      const previous = pathsById.get(pictureId);
+      if (previous !== undefined && previous !== path) pictures.delete(previous);
+      pathsById.set(pictureId, path);
       pictures.set(path, { bytes, contentType: options.contentType ?? 'image/jpeg' });
       const expiry = nowSeconds() + (options.ttlSeconds ?? DEFAULT_TTL_SECONDS);
       latestExpiry = Math.max(latestExpiry, expiry);
@@ -113,7 +119,9 @@ export async function startCdnSimulator(): Promise<CdnSimulator> {
       return `${origin}${path}?ccb=11-4&oh=${sign(path, oe)}&oe=${oe}`;
     },
     remove(pictureId) {
-      pictures.delete(picturePath(pictureId));
+      const path = pathsById.get(pictureId);
+      if (path !== undefined) pictures.delete(path);
+      pathsById.delete(pictureId);
     },
     expireAll() {
       clockOffsetMs = Math.max(clockOffsetMs, (latestExpiry + 1) * 1000 - Date.now());
@@ -129,8 +137,10 @@ export async function startCdnSimulator(): Promise<CdnSimulator> {
   };
 }
 
-function picturePath(pictureId: string): string {
-  return `/v/t61.24694-24/${pictureId}_n.jpg`;
+/** Digits from the bytes' hash, as real paths are all digits: same bytes, same path. */
+function picturePath(pictureId: string, bytes: Buffer): string {
+  const fingerprint = BigInt(`0x${createHash('sha256').update(bytes).digest('hex').slice(0, 13)}`);
+  return `/v/t61.24694-24/${pictureId}_${fingerprint}_n.jpg`;
 }
 
 function pathOf(pathOrLink: string): string {

@@ -61,10 +61,15 @@ test('a new contact is archived: every size is stored and the permanent URL serv
   expect(h.zapi.requests.at(-1)).toMatchObject({ phone: '5511900000001', clientToken: 'client-token-secret' });
 });
 
-test('an unchanged picture adds no version and uploads nothing', async () => {
+const cdnGets = (path: string) => h.cdn.requests.filter((request) => request.path === path).length;
+
+test('an unchanged picture adds no version and uploads nothing; at the same CDN path it is not even downloaded', async () => {
   await h.showPicture('5511900000002', '1002', 'bob');
   await h.archive('5511900000002');
   const before = await contact('5511900000002');
+  const path = new URL(before.avatarSourceUrl!).pathname;
+  expect(before.avatarSourceUrl).toBe(`${h.cdn.origin}${path}`);
+  expect(before.avatarVerifiedAt).toEqual(before.lastCheckedAt);
 
   // A new signed link to the same bytes, as Z-API hands out every time.
   await h.showPicture('5511900000002', '1002', 'bob');
@@ -72,12 +77,43 @@ test('an unchanged picture adds no version and uploads nothing', async () => {
 
   expect(result).toEqual({
     state: 'completed',
-    outcome: { outcome: 'unchanged', avatarUrl: before.avatarUrl, fromGivenLink: false },
+    outcome: { outcome: 'unchanged', avatarUrl: before.avatarUrl, fromGivenLink: false, downloaded: false },
   });
+  expect(cdnGets(path)).toBe(1);
   const after = await contact('5511900000002');
   expect(after.versions).toHaveLength(1);
   expect(after.avatarUpdatedAt).toEqual(before.avatarUpdatedAt);
   expect(after.lastCheckedAt!.getTime()).toBeGreaterThan(before.lastCheckedAt!.getTime());
+  expect(after.avatarVerifiedAt).toEqual(before.avatarVerifiedAt);
+});
+
+test('the same path is downloaded and compared again once its last download is older than PICTURE_VERIFY_MAX_AGE', async () => {
+  await h.showPicture('5511900000012', '1012', 'erin');
+  await h.archive('5511900000012');
+  const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000);
+  await h.container.prisma.contact.update({
+    where: { instanceId_phone: { instanceId: 'instance-1', phone: '5511900000012' } },
+    data: { avatarVerifiedAt: eightDaysAgo },
+  });
+  const path = new URL((await contact('5511900000012')).avatarSourceUrl!).pathname;
+
+  const result = await h.archive('5511900000012');
+
+  expect(result).toMatchObject({ outcome: { outcome: 'unchanged', downloaded: true } });
+  expect(cdnGets(path)).toBe(2);
+  const after = await contact('5511900000012');
+  expect(after.avatarVerifiedAt).toEqual(after.lastCheckedAt);
+});
+
+test('the same bytes at a new path are downloaded, found unchanged, and the new path is remembered', async () => {
+  await h.showPicture('5511900000013', '1013', 'frank');
+  await h.archive('5511900000013');
+  await h.showPicture('5511900000013', '1013b', 'frank');
+
+  const result = await h.archive('5511900000013');
+
+  expect(result).toMatchObject({ outcome: { outcome: 'unchanged', downloaded: true } });
+  expect((await contact('5511900000013')).avatarSourceUrl).toMatch(/\/1013b_\d+_n\.jpg$/);
 });
 
 test('a changed picture gets a new version and URL; the old objects stay', async () => {
@@ -134,6 +170,8 @@ test('repeated enqueues of one contact collapse into one job', async () => {
 test("each job's log line says how long each step took, and a re-check skips processing and storage", async () => {
   await h.showPicture('5511900000099', '1099', 'steps');
   await h.archive('5511900000099');
+  // The same bytes at another path: downloaded and hashed, then found unchanged.
+  await h.showPicture('5511900000099', '1099b', 'steps');
   await h.archive('5511900000099');
 
   const checks = logLines

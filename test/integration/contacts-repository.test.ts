@@ -77,8 +77,9 @@ test('recordArchived writes the version, its renditions and the contact in one g
     })),
   };
 
-  await contacts.recordArchived(contact.id, version, version.renditions[0]!.url, checkedAt, next(2, 0));
-  await contacts.recordArchived(contact.id, version, version.renditions[0]!.url, checkedAt, next(3, 0));
+  const current = { avatarUrl: version.renditions[0]!.url, source: 'https://pps.whatsapp.net/v/t61.24694-24/1_n.jpg' };
+  await contacts.recordArchived(contact.id, version, current, checkedAt, next(2, 0));
+  await contacts.recordArchived(contact.id, version, current, checkedAt, next(3, 0));
 
   const row = await prisma.contact.findUniqueOrThrow({
     where: { id: contact.id },
@@ -89,6 +90,8 @@ test('recordArchived writes the version, its renditions and the contact in one g
     avatarStatus: 'ARCHIVED',
     avatarSha256: 'a'.repeat(64),
     avatarUpdatedAt: checkedAt,
+    avatarSourceUrl: current.source,
+    avatarVerifiedAt: checkedAt,
     lastCheckedAt: checkedAt,
     consecutiveUnchanged: 0,
   });
@@ -101,10 +104,15 @@ test('recordArchived writes the version, its renditions and the contact in one g
 
 test('recordUnchanged moves only the check fields and returns the row as Prisma reads it', async () => {
   const contact = await contacts.ensureContact('i1', '5511911110006');
-  await prisma.contact.update({ where: { id: contact.id }, data: { consecutiveFailures: 2, consecutiveNoPicture: 1 } });
+  const verifiedAt = new Date('2026-11-20T09:00:00.000Z');
+  const source = 'https://pps.whatsapp.net/v/t61.24694-24/6_n.jpg';
+  await prisma.contact.update({
+    where: { id: contact.id },
+    data: { consecutiveFailures: 2, consecutiveNoPicture: 1, avatarSourceUrl: source, avatarVerifiedAt: verifiedAt },
+  });
   const checkedAt = new Date('2026-11-26T11:00:00.000Z');
 
-  const updated = await contacts.recordUnchanged(contact.id, checkedAt, next(40, 3));
+  const updated = await contacts.recordUnchanged(contact.id, checkedAt, next(40, 3), null);
 
   expect(updated).toEqual(await prisma.contact.findUniqueOrThrow({ where: { id: contact.id } }));
   expect(updated).toMatchObject({
@@ -112,7 +120,27 @@ test('recordUnchanged moves only the check fields and returns the row as Prisma 
     consecutiveFailures: 0,
     consecutiveNoPicture: 0,
     consecutiveUnchanged: 3,
+    // Nothing was downloaded: the last verification stands.
+    avatarSourceUrl: source,
+    avatarVerifiedAt: verifiedAt,
   });
+});
+
+test('recordUnchanged after a download records where the picture was verified, and when', async () => {
+  const contact = await contacts.ensureContact('i1', '5511911110016');
+  await prisma.contact.update({
+    where: { id: contact.id },
+    data: { avatarSourceUrl: 'https://pps.whatsapp.net/old_n.jpg', avatarVerifiedAt: new Date('2026-11-01T00:00:00Z') },
+  });
+  const checkedAt = new Date('2026-11-26T11:00:00.000Z');
+
+  const moved = await contacts.recordUnchanged(contact.id, checkedAt, next(40, 1), {
+    source: 'https://pps.whatsapp.net/new_n.jpg',
+  });
+  expect(moved).toMatchObject({ avatarSourceUrl: 'https://pps.whatsapp.net/new_n.jpg', avatarVerifiedAt: checkedAt });
+
+  const unknown = await contacts.recordUnchanged(contact.id, checkedAt, next(40, 2), { source: null });
+  expect(unknown).toMatchObject({ avatarSourceUrl: null, avatarVerifiedAt: checkedAt });
 });
 
 test('findReusableVersion: the newest version of the picture with every wanted size in the wanted type', async () => {
@@ -138,7 +166,13 @@ test('findReusableVersion: the newest version of the picture with every wanted s
   });
   const archive = async (phone: string, renditions: ReturnType<typeof rendition>[], colour: string) => {
     const contact = await contacts.ensureContact('i2', phone);
-    await contacts.recordArchived(contact.id, version(renditions, colour), 'u', new Date(), next(1, 0));
+    await contacts.recordArchived(
+      contact.id,
+      version(renditions, colour),
+      { avatarUrl: 'u', source: null },
+      new Date(),
+      next(1, 0),
+    );
   };
   await archive('5511911110101', [rendition(640), rendition(256), rendition(96)], '#000001');
   await archive(
@@ -205,7 +239,14 @@ test('recordNoPicture: none kept none, an archived picture is dropped only on th
 
   const archived = await contacts.ensureContact('i9', '5511911120003');
   const version = archivedVersion('c');
-  await contacts.recordArchived(archived.id, version, version.renditions[0]!.url, at, next(20, 0));
+  const source = 'https://pps.whatsapp.net/v/t61.24694-24/3_n.jpg';
+  await contacts.recordArchived(
+    archived.id,
+    version,
+    { avatarUrl: version.renditions[0]!.url, source },
+    at,
+    next(20, 0),
+  );
   await prisma.contact.update({ where: { id: archived.id }, data: { consecutiveFailures: 1 } });
   const first = new Date('2026-11-27T12:00:00.000Z');
   expect(await contacts.recordNoPicture(archived.id, 2, first, next(20, 0))).toBe('kept_pending_confirmation');
@@ -214,6 +255,8 @@ test('recordNoPicture: none kept none, an archived picture is dropped only on th
     avatarUrl: version.renditions[0]!.url,
     avatarSha256: version.sha256,
     avatarUpdatedAt: at,
+    avatarSourceUrl: source,
+    avatarVerifiedAt: at,
     consecutiveNoPicture: 1,
     consecutiveFailures: 0,
     lastCheckedAt: first,
@@ -225,6 +268,8 @@ test('recordNoPicture: none kept none, an archived picture is dropped only on th
     avatarStatus: 'NO_PICTURE',
     avatarUrl: null,
     avatarSha256: null,
+    avatarSourceUrl: null,
+    avatarVerifiedAt: null,
     avatarUpdatedAt: second,
     consecutiveNoPicture: 2,
   });
@@ -236,7 +281,13 @@ test('recordFailure: an attempt writes the error; the final one counts, and turn
   const archived = await contacts.ensureContact('i9', '5511911120005');
   const version = archivedVersion('d');
   const at = new Date('2026-11-26T13:00:00.000Z');
-  await contacts.recordArchived(archived.id, version, version.renditions[0]!.url, at, next(20, 0));
+  await contacts.recordArchived(
+    archived.id,
+    version,
+    { avatarUrl: version.renditions[0]!.url, source: null },
+    at,
+    next(20, 0),
+  );
   const retryAt = new Date('2026-11-26T14:00:00.000Z');
 
   await contacts.recordFailure('i9', '5511911120004', 'ZAPI_UNAVAILABLE: 503', { final: false, at });

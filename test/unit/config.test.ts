@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       attempts: 5,
       backoffMs: 5000,
       noPictureConfirmations: 2,
+      pictureVerifyMaxAgeMs: 7 * 86_400_000,
     });
     expect(config.refresh).toEqual({
       cron: '0 3 * * *',
@@ -147,6 +148,14 @@ describe('refresh settings', () => {
     });
     expect(config.worker.maxRequestsPerDay).toBe(2000);
     expect(loadConfig({ ...minimal, REFRESH_CRON: '30 2 * * 1' }).refresh.cron).toBe('30 2 * * 1');
+  });
+
+  test('PICTURE_VERIFY_MAX_AGE takes a duration, or 0 for a download on every check', () => {
+    expect(loadConfig({ ...minimal, PICTURE_VERIFY_MAX_AGE: '12h' }).worker.pictureVerifyMaxAgeMs).toBe(43_200_000);
+    expect(loadConfig({ ...minimal, PICTURE_VERIFY_MAX_AGE: '0' }).worker.pictureVerifyMaxAgeMs).toBe(0);
+    expect(problems({ ...minimal, PICTURE_VERIFY_MAX_AGE: '0h' })).toEqual([
+      'PICTURE_VERIFY_MAX_AGE: expected 0 or a duration such as 30s, 15m, 20h or 7d, got "0h"',
+    ]);
   });
 
   test('REFRESH_CRON=off removes the schedule', () => {

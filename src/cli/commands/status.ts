@@ -33,6 +33,8 @@ export async function statusCommand(phone: string | undefined, options: StatusOp
       ['avatar_url', contact.avatarUrl],
       ['avatar_sha256', contact.avatarSha256],
       ['avatar_updated_at', contact.avatarUpdatedAt?.toISOString()],
+      ['avatar_source_url', contact.avatarSourceUrl],
+      ['avatar_verified_at', contact.avatarVerifiedAt?.toISOString()],
       ['last_checked_at', contact.lastCheckedAt?.toISOString()],
       ['last_error', contact.lastError],
       ['last_error_at', contact.lastErrorAt?.toISOString()],

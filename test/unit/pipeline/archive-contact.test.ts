@@ -26,6 +26,8 @@ function contact(overrides: Partial<Contact> = {}): Contact {
     avatarStatus: 'PENDING',
     avatarSha256: null,
     avatarUpdatedAt: null,
+    avatarSourceUrl: null,
+    avatarVerifiedAt: null,
     lastCheckedAt: null,
     lastError: null,
     lastErrorAt: null,
@@ -99,6 +101,7 @@ function setup(options: { links: ProfilePictureLink[]; downloads: (Buffer | Arch
       contentType: 'image/webp',
       keyPrefix: 'avatars',
       noPictureConfirmations: 2,
+      verifyMaxAgeMs: 7 * 24 * HOUR,
       refresh: { minAgeMs: HOUR, maxAgeMs: 16 * HOUR },
     },
     now: () => now,
@@ -118,7 +121,7 @@ test('a new picture is processed, stored and then recorded', async () => {
   deps.contacts.findReusableVersion = async () => null;
   deps.processor.process = async () => (order.push('process'), processed());
   deps.store.putIfAbsent = async (key) => (order.push(`put ${key}`), 'uploaded');
-  deps.contacts.recordArchived = async (id, version, url, at, next) => {
+  deps.contacts.recordArchived = async (id, version, current, at, next) => {
     order.push('record');
     expect(next).toEqual({ nextCheckAt: hoursLater(1), consecutiveUnchanged: 0 });
     expect(id).toBe(7);
@@ -126,7 +129,10 @@ test('a new picture is processed, stored and then recorded', async () => {
     expect(version.originalBytes).toBe(bytes.length);
     expect(version.sourceLinkExpiresAt).toEqual(new Date(0x6a000000 * 1000));
     expect(version.renditions.map((r) => r.key)).toEqual([`avatars/${sha}/640.webp`, `avatars/${sha}/96.webp`]);
-    expect(url).toBe(`https://cdn.test/avatars/${sha}/640.webp`);
+    expect(current).toEqual({
+      avatarUrl: `https://cdn.test/avatars/${sha}/640.webp`,
+      source: 'https://pps.whatsapp.net/v/t61/1_n.jpg',
+    });
     expect(at).toBe(now);
   };
 
@@ -151,13 +157,94 @@ test('an unchanged picture never reaches sharp, storage or a new version', async
     downloads: [bytes],
     current: contact({ avatarSha256: sha, avatarUrl: 'u', consecutiveUnchanged: 2 }),
   });
-  deps.contacts.recordUnchanged = async (id, at, next) => {
+  deps.contacts.recordUnchanged = async (id, at, next, downloaded) => {
     // The third unchanged check in a row: REFRESH_MIN_AGE (1 h) doubled three times.
     expect(next).toEqual({ nextCheckAt: hoursLater(8), consecutiveUnchanged: 3 });
+    expect(downloaded).toEqual({ source: 'https://pps.whatsapp.net/v/t61/1_n.jpg' });
     return contact({ id, lastCheckedAt: at, avatarUrl: 'u' });
   };
   const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
-  expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: false });
+  expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: false, downloaded: true });
+});
+
+describe('a link to where the archived picture was downloaded from', () => {
+  const source = 'https://pps.whatsapp.net/v/t61/1_n.jpg';
+  const archived = (verifiedHoursAgo: number) =>
+    contact({
+      avatarSha256: sha,
+      avatarUrl: 'u',
+      avatarStatus: 'ARCHIVED',
+      avatarSourceUrl: source,
+      avatarVerifiedAt: hoursLater(-verifiedHoursAgo),
+      consecutiveUnchanged: 1,
+    });
+
+  test('is not downloaded while the last download is younger than PICTURE_VERIFY_MAX_AGE', async () => {
+    const { deps, calls } = setup({ links: [link(1)], downloads: [], current: archived(6 * 24) });
+    deps.contacts.recordUnchanged = async (_id, at, next, downloaded) => {
+      expect([at, next.consecutiveUnchanged, downloaded]).toEqual([now, 2, null]);
+      return contact();
+    };
+    const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
+    expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: false, downloaded: false });
+    expect(calls).toEqual(['link inst 5511999999999']);
+  });
+
+  test('is downloaded and compared again once that download is older', async () => {
+    const { deps, calls } = setup({ links: [link(1)], downloads: [bytes], current: archived(7 * 24) });
+    deps.contacts.recordUnchanged = async (_id, _at, _next, downloaded) => {
+      expect(downloaded).toEqual({ source });
+      return contact({ avatarUrl: 'u' });
+    };
+    const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
+    expect(outcome).toMatchObject({ outcome: 'unchanged', downloaded: true });
+    expect(calls).toHaveLength(2);
+  });
+
+  test('is always downloaded with PICTURE_VERIFY_MAX_AGE=0', async () => {
+    const { deps, calls } = setup({ links: [link(1)], downloads: [bytes], current: archived(0) });
+    deps.settings.verifyMaxAgeMs = 0;
+    deps.contacts.recordUnchanged = async () => contact({ avatarUrl: 'u' });
+    const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
+    expect(outcome).toMatchObject({ outcome: 'unchanged', downloaded: true });
+    expect(calls).toHaveLength(2);
+  });
+
+  test('elsewhere is downloaded: a new path is how a new picture shows', async () => {
+    const { deps, calls } = setup({ links: [link(2)], downloads: [bytes], current: archived(1) });
+    deps.contacts.recordUnchanged = async (_id, _at, _next, downloaded) => {
+      expect(downloaded).toEqual({ source: 'https://pps.whatsapp.net/v/t61/2_n.jpg' });
+      return contact({ avatarUrl: 'u' });
+    };
+    const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
+    expect(outcome).toMatchObject({ outcome: 'unchanged', downloaded: true });
+    expect(calls).toHaveLength(2);
+  });
+
+  test('handed in with the job costs neither a Z-API call nor a download', async () => {
+    const { deps, calls } = setup({ links: [], downloads: [], current: archived(1) });
+    deps.contacts.recordUnchanged = async () => contact();
+    const outcome = await new ArchiveContactService(deps).archive({
+      instanceId: 'inst',
+      phone: '5511999999999',
+      link: `${source}?ccb=11-4&oh=01_other&oe=6b000000`,
+    });
+    expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: true, downloaded: false });
+    expect(calls).toEqual([]);
+  });
+
+  test('is not trusted when no picture is archived', async () => {
+    const current = contact({ avatarSourceUrl: source, avatarVerifiedAt: now, avatarStatus: 'NO_PICTURE' });
+    const { deps, calls } = setup({ links: [link(1)], downloads: [bytes], current });
+    deps.contacts.findReusableVersion = async () => null;
+    deps.processor.process = async () => processed();
+    deps.store.putIfAbsent = async () => 'uploaded';
+    deps.contacts.recordArchived = async () => undefined;
+    expect(await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' })).toMatchObject(
+      { outcome: 'archived' },
+    );
+    expect(calls).toHaveLength(2);
+  });
 });
 
 test('a picture archived before (any contact) reuses its objects without decoding', async () => {
@@ -290,7 +377,7 @@ test('a link handed in with the job is downloaded first and saves the Z-API call
     phone: '5511999999999',
     link: given,
   });
-  expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: true });
+  expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: true, downloaded: true });
   expect(calls).toEqual([`download ${given}`]);
 });
 
@@ -308,7 +395,7 @@ test('a handed-in link that fails falls back to asking Z-API', async () => {
     phone: '5511999999999',
     link: given,
   });
-  expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: false });
+  expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: false, downloaded: true });
   expect(calls).toEqual([
     `download ${given}`,
     'link inst 5511999999999',

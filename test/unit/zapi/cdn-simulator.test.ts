@@ -17,7 +17,7 @@ test('a published link serves the bytes as image/jpeg with their length', async 
   const link = cdn.publish('328362125_1275870993033573', BYTES);
   expect(link).toMatch(
     new RegExp(
-      `^${cdn.origin}/v/t61\\.24694-24/328362125_1275870993033573_n\\.jpg\\?ccb=11-4&oh=01_[\\w-]+&oe=[0-9A-F]+$`,
+      `^${cdn.origin}/v/t61\\.24694-24/328362125_1275870993033573_\\d+_n\\.jpg\\?ccb=11-4&oh=01_[\\w-]+&oe=[0-9A-F]+$`,
     ),
   );
   const response = await fetch(link);
@@ -25,9 +25,18 @@ test('a published link serves the bytes as image/jpeg with their length', async 
   expect(response.headers.get('content-type')).toBe('image/jpeg');
   expect(response.headers.get('content-length')).toBe(String(BYTES.length));
   expect(Buffer.from(await response.arrayBuffer())).toEqual(BYTES);
-  expect(cdn.requests).toEqual([
-    { method: 'GET', path: '/v/t61.24694-24/328362125_1275870993033573_n.jpg', status: 200 },
-  ]);
+  expect(cdn.requests).toEqual([{ method: 'GET', path: new URL(link).pathname, status: 200 }]);
+});
+
+test('a path names one picture: the same bytes keep it, new bytes get a new one and the old one 404s', async () => {
+  const first = cdn.publish('10', BYTES);
+  const again = cdn.publish('10', BYTES);
+  expect(new URL(again).pathname).toBe(new URL(first).pathname);
+
+  const changed = cdn.publish('10', Buffer.from('another picture'));
+  expect(new URL(changed).pathname).not.toBe(new URL(first).pathname);
+  expect((await fetch(first)).status).toBe(404);
+  expect(Buffer.from(await (await fetch(changed)).arrayBuffer()).toString()).toBe('another picture');
 });
 
 test('the link carries its expiry in oe', () => {
