@@ -1,4 +1,4 @@
-import { parseCdnLinkExpiry } from '../../../src/domain/cdn-link.js';
+import { cdnPictureSource, parseCdnLinkExpiry } from '../../../src/domain/cdn-link.js';
 
 const BASE = 'https://pps.whatsapp.net/v/t61.24694-24/328362125_1275870993033573_n.jpg?ccb=11-4&oh=01_Q5AaIabc';
 
@@ -22,5 +22,24 @@ describe('parseCdnLinkExpiry', () => {
     ['an empty string', ''],
   ])('returns null for %s', (_, url) => {
     expect(parseCdnLinkExpiry(url)).toBeNull();
+  });
+});
+
+describe('cdnPictureSource', () => {
+  test('keeps protocol, host and path: what names the picture, not the signed query', () => {
+    expect(cdnPictureSource(`${BASE}&oe=66A1B2C3&_nc_cat=100#x`)).toBe(
+      'https://pps.whatsapp.net/v/t61.24694-24/328362125_1275870993033573_n.jpg',
+    );
+    expect(cdnPictureSource('https://user:pass@pps.whatsapp.net:8443/a_n.jpg?oh=1')).toBe(
+      'https://pps.whatsapp.net:8443/a_n.jpg',
+    );
+  });
+
+  test.each([
+    ['not a URL', 'pps.whatsapp.net/x.jpg'],
+    ['a data: URL', 'data:image/jpeg;base64,AAAA'],
+    ['an ftp: URL', 'ftp://pps.whatsapp.net/x.jpg'],
+  ])('returns null for %s', (_, url) => {
+    expect(cdnPictureSource(url)).toBeNull();
   });
 });
