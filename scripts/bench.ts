@@ -138,6 +138,7 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
       warmUpJobs: endToEnd.warmUpJobs,
     },
     unchanged: endToEnd?.unchanged ?? null,
+    unchangedDownloaded: endToEnd?.unchangedDownloaded ?? null,
     sweep,
     memory,
     encoders,

@@ -6,9 +6,10 @@ import type { CheckedJob, WorkerProcess } from './worker-process.js';
 /**
  * Parts 2 and 3: N new contacts through the real worker (each with its own picture, so each
  * is decoded, encoded and stored), then the same N re-checked at refresh priority (Z-API
- * links to the same bytes, so each is found unchanged). Worker CPU comes from /proc; job
- * latency from the worker's own per-job durationMs; S3, Z-API and CDN requests from where
- * they arrive.
+ * links to the same bytes at the same CDN path, so each is found unchanged without a
+ * download), then re-checked once more by a worker with PICTURE_VERIFY_MAX_AGE=0, which
+ * downloads and hashes every picture. Worker CPU comes from /proc; job latency from the
+ * worker's own per-job durationMs; S3, Z-API and CDN requests from where they arrive.
  */
 
 export interface Latency {
@@ -40,6 +41,8 @@ export interface EndToEndResult {
   warmUpJobs: number;
   changed: PassResult;
   unchanged: PassResult | null;
+  /** The same re-checks with PICTURE_VERIFY_MAX_AGE=0: every picture downloaded and compared. */
+  unchangedDownloaded: PassResult | null;
 }
 
 const CHANGED_PHONES = 5_511_900_000_000;
@@ -148,6 +151,12 @@ function expectOutcome(result: PassResult, outcome: string): void {
   }
 }
 
+function expectCdnRequests(result: PassResult, perJob: number): void {
+  if (result.cdnRequestsPerJob !== perJob) {
+    throw new Error(`expected ${perJob} CDN requests per job, got ${result.cdnRequestsPerJob}`);
+  }
+}
+
 export async function runEndToEnd(
   rig: Rig,
   pictures: Picture[],
@@ -156,6 +165,7 @@ export async function runEndToEnd(
   const overrides: Record<string, string> =
     options.concurrency === undefined ? {} : { WORKER_CONCURRENCY: String(options.concurrency) };
   const worker = await rig.startWorker(overrides);
+  let downloading: WorkerProcess | undefined;
   try {
     const workerConcurrency = options.concurrency ?? rig.config.worker.concurrency;
     const warmUpJobs = 2 * workerConcurrency;
@@ -168,15 +178,27 @@ export async function runEndToEnd(
     await expectArchived(rig, phones);
 
     let unchanged: PassResult | null = null;
+    let unchangedDownloaded: PassResult | null = null;
     if (options.unchanged) {
       // One round over a few hundred contacts lasts well under a second: too short to measure.
       const rounds = Math.ceil(options.unchangedJobs / phones.length);
-      unchanged = await pass(rig, worker, phones, () => rig.queueRefresh(phones), rounds);
+      const recheck = () => rig.queueRefresh(phones);
+      unchanged = await pass(rig, worker, phones, recheck, rounds);
       expectOutcome(unchanged, 'unchanged');
+      expectCdnRequests(unchanged, 0);
       await expectArchived(rig, phones);
+
+      await worker.stop();
+      downloading = await rig.startWorker({ ...overrides, PICTURE_VERIFY_MAX_AGE: '0' });
+      // Its first round warms the unchanged path's code up, which the first worker had done.
+      await pass(rig, downloading, phones, recheck);
+      unchangedDownloaded = await pass(rig, downloading, phones, recheck, rounds);
+      expectOutcome(unchangedDownloaded, 'unchanged');
+      expectCdnRequests(unchangedDownloaded, 1);
     }
-    return { workerConcurrency, warmUpJobs, changed, unchanged };
+    return { workerConcurrency, warmUpJobs, changed, unchanged, unchangedDownloaded };
   } finally {
     await worker.stop();
+    await downloading?.stop();
   }
 }

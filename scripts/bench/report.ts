@@ -56,7 +56,7 @@ function passRows(label: string, unit: string, pass: PassResult): string[][] {
 
 export function formatReport(result: BenchResult): string {
   const sections: string[] = [];
-  const { pictures, floor, changed, unchanged, sweep, memory, encoders } = result;
+  const { pictures, floor, changed, unchanged, unchangedDownloaded, sweep, memory, encoders } = result;
   const ranges = (['jpeg', 'png'] as const).flatMap((format) => {
     const range = pictures[format];
     return range
@@ -102,6 +102,15 @@ export function formatReport(result: BenchResult): string {
     details.push(...passRows('changed', 'avatars', changed));
   }
   if (unchanged) details.push(...passRows('unchanged', 'contacts', unchanged));
+  if (unchangedDownloaded) {
+    details.push(...passRows('unchanged, downloaded', 'contacts', unchangedDownloaded));
+    if (changed) {
+      details.push([
+        'unchanged, downloaded ÷ changed',
+        `${fixed(unchangedDownloaded.perSecond / changed.perSecond)} (PICTURE_VERIFY_MAX_AGE=0; not a target)`,
+      ]);
+    }
+  }
   if (sweep) {
     details.push(
       ['sweep: contacts', sweep.contacts.toLocaleString('en-US')],

@@ -31,6 +31,7 @@ export interface BenchResult {
   floor: FloorResult | null;
   changed: (PassResult & { workerConcurrency: number; warmUpJobs: number }) | null;
   unchanged: PassResult | null;
+  unchangedDownloaded: PassResult | null;
   sweep: SweepResult | null;
   memory: MemoryResult | null;
   encoders: { concurrency: number; pictures: number; rows: EncoderRow[] } | null;

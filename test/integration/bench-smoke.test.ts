@@ -23,6 +23,7 @@ const TOP_LEVEL_KEYS = [
   'floor',
   'changed',
   'unchanged',
+  'unchangedDownloaded',
   'sweep',
   'memory',
   'encoders',
@@ -76,7 +77,13 @@ test('the bench runs every part at a tiny size and writes its JSON', async () =>
     expect(result.floor.runs.map((run: { concurrency: number }) => run.concurrency)).toEqual([2, 4, 8]);
     expect(result.changed).toMatchObject({ jobs: 6, outcomes: { archived: 6 }, zapiCallsPerJob: 1 });
     // --unchanged-jobs 12 over 6 contacts: two rounds.
-    expect(result.unchanged).toMatchObject({ jobs: 12, outcomes: { unchanged: 12 }, zapiCallsPerJob: 1 });
+    expect(result.unchanged).toMatchObject({
+      jobs: 12,
+      outcomes: { unchanged: 12 },
+      zapiCallsPerJob: 1,
+      cdnRequestsPerJob: 0,
+    });
+    expect(result.unchangedDownloaded).toMatchObject({ jobs: 12, zapiCallsPerJob: 1, cdnRequestsPerJob: 1 });
     expect(result.sweep.contacts).toBe(1000);
     expect(result.memory.checkpoints.map((checkpoint: { jobs: number }) => checkpoint.jobs)).toEqual([6, 12]);
     expect(result.encoders.rows.length).toBeGreaterThan(0);
