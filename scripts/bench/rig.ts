@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
 import { Container } from '../../src/container.js';
@@ -139,10 +140,16 @@ export async function startRig(cleanup: Cleanup, worker: WorkerCommand): Promise
       if (refused.length > 0) throw new Error(`contacts not queued: ${JSON.stringify(refused.slice(0, 3))}`);
     },
     async queueRefresh(phones) {
-      await queues.enqueue(
+      // A contact's job id is free again only once its last job has moved to completed, a
+      // moment after the worker logged it; queued before that, the new job would be dropped
+      // as a duplicate and the run would wait for it in vain.
+      const queue = queues.queue(INSTANCE.id);
+      while ((await queue.getActiveCount()) > 0) await setTimeout(1);
+      const added = await queues.enqueue(
         phones.map((phone) => archivePayload(INSTANCE.id, phone)),
         'refresh',
       );
+      if (added !== phones.length) throw new Error(`only ${added} of ${phones.length} re-checks were queued`);
     },
     async census(phones) {
       const statuses = await admin.query<{ status: string; count: string }>(
