@@ -267,6 +267,8 @@ export class NewContactListener extends EventEmitter<NewContactListenerEvents> {
           instanceId: row.instance_id,
           phone: row.phone,
           requestedAt: readAt.getTime(),
+          // readDue takes only contacts never checked.
+          seenCheckedAt: null,
         });
         if (parsed.success) payloads.push(parsed.data);
         else invalid.push(row.id);

@@ -42,6 +42,7 @@ export interface DueContact {
   id: number;
   phone: string;
   nextCheckAt: Date;
+  lastCheckedAt: Date | null;
 }
 
 const SWEEP_COLUMNS = [
@@ -144,7 +145,7 @@ export class SweepsRepository {
     const afterAt = cursor ? new Date(cursor.at) : new Date(0);
     const afterId = cursor ? cursor.id : 0;
     const { rows } = await this.pool.query<DueContact>(
-      `SELECT id, phone, next_check_at AS "nextCheckAt"
+      `SELECT id, phone, next_check_at AS "nextCheckAt", last_checked_at AS "lastCheckedAt"
        FROM contacts
        WHERE instance_id = $1
          AND next_check_at <= $2

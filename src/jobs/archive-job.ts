@@ -42,6 +42,12 @@ export const archiveJobPayload = z.object({
    * this moment already answered it.
    */
   requestedAt: z.number().int().positive().optional(),
+  /**
+   * The contact's last_checked_at (Unix ms; null: never checked) in that same read. A job that
+   * finds another value skips: a check recorded after the read answered it, even one that
+   * was still running when the read found the contact due.
+   */
+  seenCheckedAt: z.number().int().nonnegative().nullable().optional(),
 });
 export type ArchiveJobPayload = z.infer<typeof archiveJobPayload>;
 

@@ -77,12 +77,25 @@ export interface ArchiveRequest {
   phone: string;
   /** A fresh picture link from a webhook, tried before asking Z-API. */
   link?: string | undefined;
-  /**
-   * When the contact was seen needing this check. Several ways in (a hook, a sweep, another
-   * process's hook) can each queue the same contact, and a job id frees up as soon as its
-   * job ends; a check that ended after this moment already answered this request.
-   */
+  /** When the contact was seen needing this check (see checkedSinceRequested). */
   queuedAt?: Date | undefined;
+  /**
+   * The contact's lastCheckedAt (Unix ms, null: never) when whoever queued this saw it due;
+   * undefined when they did not read it. Any other value now means a check was recorded since.
+   */
+  seenCheckedAt?: number | null | undefined;
+}
+
+/**
+ * Several ways in (a hook, a sweep, another process's hook) can each queue the same contact,
+ * and a job id frees up as soon as its job ends, so a request can outlive the check that
+ * answers it: one that ended after the request was made, or one recorded after the requester
+ * read the contact (it may have been running then, the contact still looking due).
+ */
+function checkedSinceRequested(contact: Contact, request: ArchiveRequest): boolean {
+  const last = contact.lastCheckedAt?.getTime() ?? null;
+  if (request.seenCheckedAt !== undefined && last !== request.seenCheckedAt) return true;
+  return request.queuedAt !== undefined && last !== null && last > request.queuedAt.getTime();
 }
 
 /**
@@ -103,9 +116,7 @@ export class ArchiveContactService {
     const instance = this.instance(request.instanceId);
     const contact = await deps.contacts.ensureContact(instance.id, request.phone);
     if (contact.doNotArchive) return { outcome: 'opted_out' };
-    if (request.queuedAt && contact.lastCheckedAt && contact.lastCheckedAt > request.queuedAt) {
-      return { outcome: 'already_checked' };
-    }
+    if (checkedSinceRequested(contact, request)) return { outcome: 'already_checked' };
 
     const fetched = await fetchPicture(deps.source, deps.downloader, instance, request.phone, {
       givenLink: request.link,

@@ -1,5 +1,5 @@
 import type { ContactsRepository } from '../db/contacts-repository.js';
-import type { InstanceProgress, Sweep, SweepsRepository } from '../db/sweeps-repository.js';
+import type { DueContact, InstanceProgress, Sweep, SweepsRepository } from '../db/sweeps-repository.js';
 import { archiveJobPayload, type ArchiveJobPayload } from '../jobs/archive-job.js';
 import type { ArchiveQueues } from '../jobs/archive-queue.js';
 import type { ZapiCallBudget } from '../jobs/zapi-call-budget.js';
@@ -153,11 +153,16 @@ export class RefreshSweeper {
     return Math.round(Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, halfDrainMs)));
   }
 
-  private async queue(instanceId: string, rows: { id: number; phone: string }[], readAt: Date): Promise<number> {
+  private async queue(instanceId: string, rows: DueContact[], readAt: Date): Promise<number> {
     const payloads: ArchiveJobPayload[] = [];
     const invalid: number[] = [];
     for (const row of rows) {
-      const parsed = archiveJobPayload.safeParse({ instanceId, phone: row.phone, requestedAt: readAt.getTime() });
+      const parsed = archiveJobPayload.safeParse({
+        instanceId,
+        phone: row.phone,
+        requestedAt: readAt.getTime(),
+        seenCheckedAt: row.lastCheckedAt?.getTime() ?? null,
+      });
       if (parsed.success) payloads.push(parsed.data);
       else invalid.push(row.id);
     }

@@ -217,11 +217,18 @@ test('--all makes every contact due; contacts with an invalid phone are marked F
     db,
     `INSERT INTO contacts (instance_id, phone) VALUES ('alpha', '+55 11 98888-7777'), ('beta', '5521977776666')`,
   );
+  const checkedAt = new Date('2026-11-01T00:00:00.123Z');
+  await sql(db, `UPDATE contacts SET last_checked_at = $1 WHERE id = (SELECT min(id) FROM contacts)`, [checkedAt]);
   const sweeper = container.refreshSweeper();
   const sweep = await sweeper.start({ trigger: 'cli', instanceId: 'alpha', includeAll: true });
   const result = await sweeper.step(sweep.id);
   expect(result.finished).toBe(true);
   expect(result.sweep.queued).toBe(10);
+  // Each job carries what the sweep read, so a check recorded since makes it skip.
+  const jobs = await container.archiveQueues().queue('alpha').getJobs(['waiting', 'prioritized']);
+  const seen = jobs.map((job) => job.data.seenCheckedAt).sort();
+  expect(seen).toEqual([checkedAt.getTime(), ...Array(9).fill(null)]);
+  for (const job of jobs) expect(job.data.requestedAt).toEqual(expect.any(Number));
   expect(Object.keys(result.sweep.progress)).toEqual(['alpha']);
   const [invalid] = await sql(
     db,

@@ -412,6 +412,45 @@ test('a contact checked after the request was queued is not checked again', asyn
   expect(calls).toEqual([]);
 });
 
+test('a check recorded after the requester read the contact answers the request, even one that began before', async () => {
+  const earlier = hoursLater(-2);
+  // The sweep read the contact (never checked) while another job was checking it; that job
+  // recorded its check a moment before this one was queued.
+  const checked = setup({ links: [], downloads: [], current: contact({ lastCheckedAt: hoursLater(-1) }) });
+  expect(
+    await new ArchiveContactService(checked.deps).archive({
+      instanceId: 'inst',
+      phone: '5511999999999',
+      queuedAt: now,
+      seenCheckedAt: null,
+    }),
+  ).toEqual({ outcome: 'already_checked' });
+  expect(checked.calls).toEqual([]);
+
+  const moved = setup({ links: [], downloads: [], current: contact({ lastCheckedAt: hoursLater(-1) }) });
+  expect(
+    await new ArchiveContactService(moved.deps).archive({
+      instanceId: 'inst',
+      phone: '5511999999999',
+      queuedAt: now,
+      seenCheckedAt: earlier.getTime(),
+    }),
+  ).toEqual({ outcome: 'already_checked' });
+
+  // Nothing recorded since the read: the check goes ahead.
+  const same = setup({ links: [{ kind: 'none' }], downloads: [], current: contact({ lastCheckedAt: earlier }) });
+  same.deps.contacts.recordNoPicture = async () => 'no_picture';
+  expect(
+    await new ArchiveContactService(same.deps).archive({
+      instanceId: 'inst',
+      phone: '5511999999999',
+      queuedAt: now,
+      seenCheckedAt: earlier.getTime(),
+    }),
+  ).toEqual({ outcome: 'no_picture' });
+  expect(same.calls).toEqual(['link inst 5511999999999']);
+});
+
 test('an opted-out contact is never looked up, whoever queued it', async () => {
   const { deps, calls } = setup({ links: [], downloads: [], current: contact({ doNotArchive: true }) });
   expect(await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' })).toEqual({
