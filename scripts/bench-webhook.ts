@@ -4,7 +4,10 @@
  * bare Fastify on the same machine in the same run (the floor: what the HTTP stack alone
  * costs for the same burst).
  *
- *   npm run bench:webhook [-- --count 200 --bursts 5 --json FILE]
+ *   npm run bench:webhook [-- --count 200 --bursts 5 --pin --json FILE]
+ *
+ * --pin (Linux, taskset, 2+ CPUs): the servers run on CPU 0 and the sender on CPU 1, so the
+ * sender's own work never delays an answer. Postgres and Redis are left where they are.
  *
  * The sender is a process of its own (scripts/bench/webhook-burst-client.mjs) and sends each
  * burst twice over: on connections opened beforehand (a sender keeping its connections
@@ -13,6 +16,7 @@
  * drained). Everything lives in a throwaway Postgres schema and Redis prefix, removed at the
  * end even when the run fails or is interrupted; all traffic stays on 127.0.0.1.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -35,8 +39,10 @@ const { values: args } = parseArgs({
     count: { type: 'string', default: '200' },
     bursts: { type: 'string', default: '5' },
     json: { type: 'string' },
+    pin: { type: 'boolean', default: false },
   },
 });
+const PIN = args.pin;
 const COUNT = wholeNumber('count', args.count);
 const BURSTS = wholeNumber('bursts', args.bursts);
 const TARGET_P99_MS = 50;
@@ -99,9 +105,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Moves every thread of `pid` (libuv's pool included) to `cpu`. */
+function pinTo(pid: number, cpu: number): void {
+  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
 /** Starts `node <args>` and waits for the stdout line `ready` says is the sign it is up. */
 async function startServer(nodeArgs: string[], serverEnv: NodeJS.ProcessEnv, ready: (line: string) => boolean) {
   const child = spawnNode(nodeArgs, serverEnv);
+  if (PIN) pinTo(child.pid, 0);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });
@@ -138,7 +150,12 @@ async function main(): Promise<Record<string, unknown>> {
   cleanup.add('container', () => container.close());
   cleanup.add('processes', stopAllChildren);
   try {
-    console.log(`bench-webhook: bursts of ${COUNT} deliveries, ${BURSTS} measured per case; schema and prefix ${TAG}`);
+    // The sender inherits this process's CPU; each server is moved to CPU 0 as it starts.
+    if (PIN) pinTo(process.pid, 1);
+    console.log(
+      `bench-webhook: bursts of ${COUNT} deliveries, ${BURSTS} measured per case; schema and prefix ${TAG}` +
+        (PIN ? '; servers on CPU 0, sender on CPU 1' : ''),
+    );
     await applyMigrations(config.databaseUrl, defaultMigrationsDir());
     const entry = await buildWorker('webhook');
     const port = await freePort();
@@ -191,6 +208,7 @@ async function main(): Promise<Record<string, unknown>> {
       at: new Date().toISOString(),
       count: COUNT,
       bursts: BURSTS,
+      pinned: PIN,
       targetP99Ms: TARGET_P99_MS,
       cases,
       serial,
