@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
@@ -205,7 +204,7 @@ const envSchema = z.object({
     }),
   MAX_DOWNLOAD_BYTES: positiveInt(5 * 1024 * 1024),
   MAX_INPUT_PIXELS: positiveInt(25_000_000),
-  // 0: as many as libuv's thread pool has threads (sharp runs on them), at most one per CPU.
+  // 0: as many as libuv's thread pool has threads, which sharp runs on (see below).
   IMAGE_CONCURRENCY: positiveInt(0, 256),
   // Read by libuv itself at start-up (4 is its default); here only to size IMAGE_CONCURRENCY.
   UV_THREADPOOL_SIZE: positiveInt(4, 1024),
@@ -424,8 +423,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       quality: e.AVATAR_QUALITY,
       webpEffort: e.AVATAR_WEBP_EFFORT,
       maxInputPixels: e.MAX_INPUT_PIXELS,
-      // More pictures at once than CPUs cannot encode faster, and each holds its pixels meanwhile.
-      concurrency: e.IMAGE_CONCURRENCY || Math.min(e.UV_THREADPOOL_SIZE, availableParallelism()),
+      concurrency: e.IMAGE_CONCURRENCY || e.UV_THREADPOOL_SIZE,
     },
     download: {
       maxBytes: e.MAX_DOWNLOAD_BYTES,
