@@ -75,7 +75,8 @@ async function main(): Promise<number> {
 
     await waitUntilDrained(container, contacts.length);
     const failures = await report(container, contacts);
-    failures.push(...(await refreshEverything(container, contacts, () => zapi.requests.length, s3)));
+    const requests = { zapi: () => zapi.requests.length, cdn: () => cdn.requests.length };
+    failures.push(...(await refreshEverything(container, contacts, requests, s3)));
     failures.push(...(await demoHooks(container, zapi, cdn, INSTANCE.id)));
     console.log(`\ndemo: ${contacts.length} contacts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (failures.length > 0) {
@@ -131,17 +132,18 @@ async function report(container: Container, contacts: DemoContact[]): Promise<st
 
 /**
  * The nightly sweep's work, run at once over every contact: archived pictures must come
- * back unchanged (no decode, no upload) and be scheduled further out than after a change.
+ * back unchanged (no download, since Z-API's fresh links point where they were downloaded
+ * from; no decode, no upload) and be scheduled further out than after a change.
  */
 async function refreshEverything(
   container: Container,
   contacts: DemoContact[],
-  zapiCalls: () => number,
+  requests: { zapi: () => number; cdn: () => number },
   s3: LocalS3,
 ): Promise<string[]> {
   const failures: string[] = [];
   const objectsBefore = await countObjects(s3);
-  const zapiCallsBefore = zapiCalls();
+  const [zapiCallsBefore, cdnRequestsBefore] = [requests.zapi(), requests.cdn()];
   const sweeper = container.refreshSweeper();
   const sweep = await sweeper.start({ trigger: 'cli', includeAll: true });
   const step = await sweeper.step(sweep.id);
@@ -153,8 +155,8 @@ async function refreshEverything(
   const hours = unchanged.map((row) => (row.nextCheckAt.getTime() - Date.now()) / 3_600_000);
   console.log(
     `\ndemo: refresh sweep #${sweep.id} over every contact (as \`refresh --all\`): queued ${step.sweep.queued}, ` +
-      `Z-API calls ${zapiCalls() - zapiCallsBefore}, archived pictures found unchanged ${unchanged.length} of ${archived.size}, ` +
-      `new S3 objects ${objectsAfter - objectsBefore}; next check of those in ` +
+      `Z-API calls ${requests.zapi() - zapiCallsBefore}, archived pictures found unchanged ${unchanged.length} of ${archived.size}, ` +
+      `CDN requests ${requests.cdn() - cdnRequestsBefore}, new S3 objects ${objectsAfter - objectsBefore}; next check of those in ` +
       `${Math.min(...hours).toFixed(0)}-${Math.max(...hours).toFixed(0)} h (twice REFRESH_MIN_AGE, ±10 %)`,
   );
   if (!step.finished) failures.push(`refresh sweep #${sweep.id} did not finish queuing`);
