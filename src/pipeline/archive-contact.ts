@@ -136,36 +136,12 @@ export class ArchiveContactService {
       return { outcome: result === 'cleared' ? 'no_picture_cleared' : 'no_picture' };
     }
 
-    if (fetched.kind === 'known_source') {
-      await deps.contacts.recordUnchanged(
-        contact.id,
-        checkedAt,
-        this.nextCheck(checkedAt, contact.consecutiveUnchanged + 1),
-        null,
-      );
-      return {
-        outcome: 'unchanged',
-        avatarUrl: contact.avatarUrl,
-        fromGivenLink: fetched.fromGivenLink,
-        downloaded: false,
-      };
-    }
+    if (fetched.kind === 'known_source') return this.unchanged(contact, checkedAt, fetched.fromGivenLink, null);
 
     const { bytes } = fetched.image;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (sha256 === contact.avatarSha256) {
-      const updated = await deps.contacts.recordUnchanged(
-        contact.id,
-        checkedAt,
-        this.nextCheck(checkedAt, contact.consecutiveUnchanged + 1),
-        { source: fetched.source },
-      );
-      return {
-        outcome: 'unchanged',
-        avatarUrl: updated.avatarUrl,
-        fromGivenLink: fetched.fromGivenLink,
-        downloaded: true,
-      };
+      return this.unchanged(contact, checkedAt, fetched.fromGivenLink, { source: fetched.source });
     }
 
     const { sizes, contentType, keyPrefix } = deps.settings;
@@ -227,6 +203,22 @@ export class ArchiveContactService {
   /** The instance's daily Z-API budget is spent: check this contact again once it is whole. */
   async deferCheck(request: ArchiveRequest, until: Date): Promise<void> {
     await this.deps.contacts.deferCheck(request.instanceId, request.phone, until);
+  }
+
+  /** `downloaded`: where the bytes just compared came from; null when nothing was downloaded. */
+  private async unchanged(
+    contact: Contact,
+    checkedAt: Date,
+    fromGivenLink: boolean,
+    downloaded: { source: string | null } | null,
+  ): Promise<ArchiveOutcome> {
+    const updated = await this.deps.contacts.recordUnchanged(
+      contact.id,
+      checkedAt,
+      this.nextCheck(checkedAt, contact.consecutiveUnchanged + 1),
+      downloaded,
+    );
+    return { outcome: 'unchanged', avatarUrl: updated.avatarUrl, fromGivenLink, downloaded: downloaded !== null };
   }
 
   /**

@@ -183,7 +183,7 @@ describe('a link to where the archived picture was downloaded from', () => {
     const { deps, calls } = setup({ links: [link(1)], downloads: [], current: archived(6 * 24) });
     deps.contacts.recordUnchanged = async (_id, at, next, downloaded) => {
       expect([at, next.consecutiveUnchanged, downloaded]).toEqual([now, 2, null]);
-      return contact();
+      return contact({ avatarUrl: 'u' });
     };
     const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
     expect(outcome).toEqual({ outcome: 'unchanged', avatarUrl: 'u', fromGivenLink: false, downloaded: false });
@@ -223,7 +223,7 @@ describe('a link to where the archived picture was downloaded from', () => {
 
   test('handed in with the job costs neither a Z-API call nor a download', async () => {
     const { deps, calls } = setup({ links: [], downloads: [], current: archived(1) });
-    deps.contacts.recordUnchanged = async () => contact();
+    deps.contacts.recordUnchanged = async () => contact({ avatarUrl: 'u' });
     const outcome = await new ArchiveContactService(deps).archive({
       instanceId: 'inst',
       phone: '5511999999999',
