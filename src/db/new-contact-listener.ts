@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
-import { archiveJobPayload, type ArchiveJobPayload } from '../jobs/archive-job.js';
+import { jobsForDueContacts } from '../jobs/archive-job.js';
 import type { ArchiveQueues } from '../jobs/archive-queue.js';
 import type { Logger } from '../logger.js';
 import type { ContactsRepository } from './contacts-repository.js';
@@ -256,23 +256,16 @@ export class NewContactListener extends EventEmitter<NewContactListenerEvents> {
     try {
       const readAt = this.now();
       const rows = await this.readDue(ids);
-      const payloads: ArchiveJobPayload[] = [];
-      const invalid: number[] = [];
+      const configured: ContactRow[] = [];
       for (const row of rows) {
-        if (!this.instanceIds.has(row.instance_id)) {
-          this.reportUnconfigured(row.instance_id);
-          continue;
-        }
-        const parsed = archiveJobPayload.safeParse({
-          instanceId: row.instance_id,
-          phone: row.phone,
-          requestedAt: readAt.getTime(),
-          // readDue takes only contacts never checked.
-          seenCheckedAt: null,
-        });
-        if (parsed.success) payloads.push(parsed.data);
-        else invalid.push(row.id);
+        if (this.instanceIds.has(row.instance_id)) configured.push(row);
+        else this.reportUnconfigured(row.instance_id);
       }
+      const { payloads, invalid } = jobsForDueContacts(
+        // readDue takes only contacts never checked.
+        configured.map((row) => ({ id: row.id, instanceId: row.instance_id, phone: row.phone, lastCheckedAt: null })),
+        readAt,
+      );
       if (invalid.length > 0) {
         const at = this.now();
         await this.deps.contacts.rejectInvalidPhones(invalid, at, new Date(at.getTime() + this.deps.maxAgeMs));

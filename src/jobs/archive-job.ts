@@ -56,6 +56,37 @@ export function archiveJobId(payload: ArchiveJobPayload): string {
   return `archive-${encodeURIComponent(payload.instanceId)}-${payload.phone}`;
 }
 
+/** A contact as a sweep's page or the database hook's read-back found it due. */
+export interface DueContactRead {
+  id: number;
+  instanceId: string;
+  phone: string;
+  lastCheckedAt: Date | null;
+}
+
+/**
+ * Jobs for contacts read as due at `readAt`, each carrying what was read so that a check
+ * recorded since makes it skip; `invalid` are the rows whose stored phone no job can take.
+ */
+export function jobsForDueContacts(
+  rows: DueContactRead[],
+  readAt: Date,
+): { payloads: ArchiveJobPayload[]; invalid: number[] } {
+  const payloads: ArchiveJobPayload[] = [];
+  const invalid: number[] = [];
+  for (const row of rows) {
+    const parsed = archiveJobPayload.safeParse({
+      instanceId: row.instanceId,
+      phone: row.phone,
+      requestedAt: readAt.getTime(),
+      seenCheckedAt: row.lastCheckedAt?.getTime() ?? null,
+    });
+    if (parsed.success) payloads.push(parsed.data);
+    else invalid.push(row.id);
+  }
+  return { payloads, invalid };
+}
+
 export function archivePayload(instanceId: string, rawPhone: string): ArchiveJobPayload {
   return archiveJobPayload.parse({ instanceId, phone: normalizePhone(rawPhone) });
 }

@@ -1,6 +1,6 @@
 import type { ContactsRepository } from '../db/contacts-repository.js';
 import type { DueContact, InstanceProgress, Sweep, SweepsRepository } from '../db/sweeps-repository.js';
-import { archiveJobPayload, type ArchiveJobPayload } from '../jobs/archive-job.js';
+import { jobsForDueContacts } from '../jobs/archive-job.js';
 import type { ArchiveQueues } from '../jobs/archive-queue.js';
 import type { ZapiCallBudget } from '../jobs/zapi-call-budget.js';
 import type { Logger } from '../logger.js';
@@ -154,18 +154,10 @@ export class RefreshSweeper {
   }
 
   private async queue(instanceId: string, rows: DueContact[], readAt: Date): Promise<number> {
-    const payloads: ArchiveJobPayload[] = [];
-    const invalid: number[] = [];
-    for (const row of rows) {
-      const parsed = archiveJobPayload.safeParse({
-        instanceId,
-        phone: row.phone,
-        requestedAt: readAt.getTime(),
-        seenCheckedAt: row.lastCheckedAt?.getTime() ?? null,
-      });
-      if (parsed.success) payloads.push(parsed.data);
-      else invalid.push(row.id);
-    }
+    const { payloads, invalid } = jobsForDueContacts(
+      rows.map((row) => ({ ...row, instanceId })),
+      readAt,
+    );
     if (invalid.length > 0) {
       const at = this.now();
       await this.deps.contacts.rejectInvalidPhones(invalid, at, new Date(at.getTime() + this.deps.maxAgeMs));
