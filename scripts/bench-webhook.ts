@@ -19,7 +19,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -33,6 +32,7 @@ import { buildWorker } from './bench/build.js';
 import { Cleanup } from './bench/cleanup.js';
 import { percentile } from './bench/end-to-end.js';
 import { runNode, spawnNode, stopAllChildren } from './bench/processes.js';
+import { freePort } from '../test/helpers/free-port.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -95,14 +95,6 @@ function percentiles(answers: Answer[]): Times {
   const times = answers.map((answer) => answer.ms).sort((a, b) => a - b);
   const round = (ms: number) => Math.round(ms * 10) / 10;
   return { p50: round(percentile(times, 0.5)), p99: round(percentile(times, 0.99)), max: round(times.at(-1)!) };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Moves every thread of `pid` (libuv's pool included) to `cpu`. */

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { archivePayload } from '../../src/jobs/archive-job.js';
@@ -9,6 +8,7 @@ import { INSTANCE, startHarness, type Harness } from '../helpers/archive-harness
 import { archiveInvariants } from '../helpers/fault-invariants.js';
 import { sql } from '../helpers/seed-contacts.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { freePort } from '../helpers/free-port.js';
 
 /**
  * Redis killed with SIGKILL in the middle of 300 contacts and started again 4 s later on the
@@ -28,14 +28,6 @@ let h: Harness | undefined;
 let dir: string | undefined;
 let port: number;
 let redis: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: free } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return free;
-}
 
 /** Starts redis-server on `port` with `dir` (its AOF is replayed on a restart); resolves once it accepts connections. */
 async function startRedis(): Promise<ChildProcess> {

@@ -1,6 +1,5 @@
 import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -19,6 +18,7 @@ import {
   type IsolatedDatabase,
   TEST_REDIS_URL,
 } from '../helpers/isolated-database.js';
+import { freePort } from '../helpers/free-port.js';
 
 /** The CLI as users run it: a separate process, configured only through its environment. */
 
@@ -191,11 +191,3 @@ test('serve refuses to start without API_TOKEN; serve --worker takes contacts ov
   expect(service.output.stdout).toMatch(/"msg":"service and worker stopped"/);
   expect(service.output.stdout).not.toContain(token);
 }, 120_000);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
