@@ -4,7 +4,10 @@
  * bare Fastify on the same machine in the same run (the floor: what the HTTP stack alone
  * costs for the same burst).
  *
- *   npm run bench:webhook [-- --count 200 --bursts 5 --pin --json FILE]
+ *   npm run bench:webhook [-- --count 200 --bursts 5 --pin --json FILE --service-node-args=ARGS]
+ *
+ * --service-node-args: node flags for the `serve` process only, e.g.
+ * --service-node-args="--cpu-prof --cpu-prof-dir=bench/profiles" to see where its time goes.
  *
  * --pin (Linux, taskset, 2+ CPUs): the servers run on CPU 0 and the sender on CPU 1, so the
  * sender's own work never delays an answer. Postgres and Redis are left where they are.
@@ -40,9 +43,11 @@ const { values: args } = parseArgs({
     bursts: { type: 'string', default: '5' },
     json: { type: 'string' },
     pin: { type: 'boolean', default: false },
+    'service-node-args': { type: 'string', default: '' },
   },
 });
 const PIN = args.pin;
+const SERVICE_NODE_ARGS = args['service-node-args'].split(/\s+/).filter((arg) => arg.length > 0);
 const COUNT = wholeNumber('count', args.count);
 const BURSTS = wholeNumber('bursts', args.bursts);
 const TARGET_P99_MS = 50;
@@ -151,7 +156,7 @@ async function main(): Promise<Record<string, unknown>> {
     await applyMigrations(config.databaseUrl, defaultMigrationsDir());
     const entry = await buildWorker('webhook');
     const port = await freePort();
-    await startServer([entry, 'serve'], { ...env, PORT: String(port) }, (line) =>
+    await startServer([...SERVICE_NODE_ARGS, entry, 'serve'], { ...env, PORT: String(port) }, (line) =>
       line.includes('HTTP service listening'),
     );
     const floor = await startServer(['scripts/bench/webhook-floor-server.mjs'], process.env, (line) =>
