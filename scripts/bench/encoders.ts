@@ -1,27 +1,22 @@
-import { FLATTEN_BACKGROUND } from '../../src/image/output-format.js';
+import { encodeSquares, type SquareEncoder } from '../../src/image/image-processor.js';
 import { planRenditions } from '../../src/image/rendition-plan.js';
-import { sharp, type Sharp } from '../../src/image/sharp-runtime.js';
+import { sharp } from '../../src/image/sharp-runtime.js';
 
 /**
- * The encoder table's pipeline. The worker's processor only knows the encoders it ships
- * (webp, jpeg), so the table runs this copy of its steps (header, one decode to a cropped
- * sRGB square, each size encoded from it, dominant colour) with the encoder swapped. Its
- * row for the worker's own settings is printed beside the floor, so a drift between the
- * two shows up in every run.
+ * The encoder table's pipeline: the worker's own image work (encodeSquares, after a header
+ * read) with the encoder swapped for ones the worker does not ship. Its row for the worker's
+ * own settings is printed beside the floor, so a drift between the two shows up in every run.
  */
 
-export interface EncoderVariant {
+export interface EncoderVariant extends SquareEncoder {
   name: string;
-  /** JPEG has no alpha: transparent pixels are painted white before encoding, as the worker does. */
-  opaque: boolean;
-  encode(pipeline: Sharp): Sharp;
 }
 
 /** `quality` is the worker's AVATAR_QUALITY; AVIF's scale differs, so it keeps sharp's default. */
 export function encoderVariants(quality: number): EncoderVariant[] {
   const webp = (effort: number): EncoderVariant => ({
     name: `webp q${quality} effort ${effort}`,
-    opaque: false,
+    needsOpaqueInput: false,
     encode: (pipeline) => pipeline.webp({ quality, effort }),
   });
   return [
@@ -32,15 +27,15 @@ export function encoderVariants(quality: number): EncoderVariant[] {
     {
       // sharp's libjpeg is mozjpeg's; mozjpeg: false selects its libjpeg-turbo behaviour, as the worker does.
       name: `jpeg q${quality} (libjpeg-turbo defaults, progressive)`,
-      opaque: true,
+      needsOpaqueInput: true,
       encode: (pipeline) => pipeline.jpeg({ quality, mozjpeg: false, progressive: true }),
     },
     {
       name: `mozjpeg q${quality} (trellis, progressive)`,
-      opaque: true,
+      needsOpaqueInput: true,
       encode: (pipeline) => pipeline.jpeg({ quality, mozjpeg: true }),
     },
-    { name: 'avif q50 effort 4 (sharp defaults)', opaque: false, encode: (pipeline) => pipeline.avif() },
+    { name: 'avif q50 effort 4 (sharp defaults)', needsOpaqueInput: false, encode: (pipeline) => pipeline.avif() },
   ];
 }
 
@@ -53,32 +48,6 @@ export async function renderWith(
 ): Promise<number[]> {
   const header = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
   const plan = planRenditions(sizes, header.autoOrient.width, header.autoOrient.height);
-  let decode = sharp(bytes, { limitInputPixels: maxInputPixels, failOn: 'error', pages: 1, autoOrient: true }).resize(
-    plan.decodeSize,
-    plan.decodeSize,
-    { fit: 'cover', position: 'centre' },
-  );
-  if (variant.opaque) decode = decode.flatten({ background: FLATTEN_BACKGROUND });
-  const { data, info } = await decode
-    .toColourspace('srgb')
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  const raw = { width: info.width, height: info.height, channels: info.channels };
-
-  const encodedBytes = new Map<number, number>();
-  for (const { pixels } of plan.renditions) {
-    if (encodedBytes.has(pixels)) continue;
-    const square = pixels === info.width ? sharp(data, { raw }) : sharp(data, { raw }).resize(pixels, pixels);
-    encodedBytes.set(pixels, (await variant.encode(square).toBuffer()).length);
-  }
-
-  const opaque =
-    info.channels % 2 === 0
-      ? sharp(await sharp(data, { raw }).flatten({ background: FLATTEN_BACKGROUND }).raw().toBuffer(), {
-          raw: { ...raw, channels: 3 },
-        })
-      : sharp(data, { raw });
-  await opaque.stats();
-
-  return plan.renditions.map(({ pixels }) => encodedBytes.get(pixels)!);
+  const { bySide } = await encodeSquares(bytes, plan, variant, maxInputPixels);
+  return plan.renditions.map(({ pixels }) => bySide.get(pixels)!.data.length);
 }

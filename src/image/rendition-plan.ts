@@ -11,8 +11,14 @@ export interface PlannedRendition {
 }
 
 export interface RenditionPlan {
-  /** Side of the single decoded square every rendition is encoded from. */
-  decodeSize: number;
+  /**
+   * The largest side, when more than one side is rendered: encoded straight from the source.
+   * Its decoded pixels (1.2 MB at 640) then stay inside libvips, freed as soon as it is
+   * done, instead of in a Buffer that only a GC frees.
+   */
+  sourceSize: number | null;
+  /** Side of the decoded square every other side and the dominant colour come from. */
+  squareSize: number;
   /** One entry per requested size, in the requested order. */
   renditions: PlannedRendition[];
 }
@@ -21,5 +27,8 @@ export function planRenditions(sizes: readonly number[], sourceWidth: number, so
   if (sizes.length === 0) throw new RangeError('at least one rendition size is required');
   const shorterSide = Math.min(sourceWidth, sourceHeight);
   const renditions = sizes.map((size) => ({ size, pixels: Math.min(size, shorterSide) }));
-  return { decodeSize: Math.max(...renditions.map((rendition) => rendition.pixels)), renditions };
+  const [largest, next] = [...new Set(renditions.map((rendition) => rendition.pixels))].sort((a, b) => b - a);
+  return next === undefined
+    ? { sourceSize: null, squareSize: largest!, renditions }
+    : { sourceSize: largest!, squareSize: next, renditions };
 }

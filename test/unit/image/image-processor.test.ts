@@ -196,18 +196,22 @@ describe('createImageProcessor', () => {
     }
   });
 
+  // 120 px: the largest size is encoded from the source and the 96 from the decoded square,
+  // so both ways are held to it.
   test('converts CMYK JPEGs to sRGB', async () => {
     const avatar = await createImageProcessor(JPEG).process(
-      await makeJpeg({ width: 64, height: 64, color: '#ff0000', cmyk: true }),
+      await makeJpeg({ width: 120, height: 120, color: '#ff0000', cmyk: true }),
     );
 
-    const metadata = await sharp(avatar.renditions[0]!.bytes).metadata();
-    expect(metadata).toMatchObject({ space: 'srgb', channels: 3 });
-    // The CMYK round trip through the default profiles is not exact; it must still read as red.
-    const pixel = await pixelAt(avatar.renditions[0]!.bytes, 32, 32);
-    expect(pixel.r).toBeGreaterThan(200);
-    expect(pixel.g).toBeLessThan(60);
-    expect(pixel.b).toBeLessThan(60);
+    for (const rendition of avatar.renditions) {
+      const metadata = await sharp(rendition.bytes).metadata();
+      expect(metadata).toMatchObject({ space: 'srgb', channels: 3 });
+      // The CMYK round trip through the default profiles is not exact; it must still read as red.
+      const pixel = await pixelAt(rendition.bytes, 32, 32);
+      expect(pixel.r).toBeGreaterThan(200);
+      expect(pixel.g).toBeLessThan(60);
+      expect(pixel.b).toBeLessThan(60);
+    }
   });
 
   test.each([
@@ -229,15 +233,17 @@ describe('createImageProcessor', () => {
   });
 
   test('flattens transparency onto white for JPEG and keeps it for WebP', async () => {
-    const transparent = await makePng({ width: 64, height: 64, color: 'rgba(255,0,0,0)' });
+    const transparent = await makePng({ width: 120, height: 120, color: 'rgba(255,0,0,0)' });
 
     const jpeg = await createImageProcessor(JPEG).process(transparent);
-    expectColor(await pixelAt(jpeg.renditions[0]!.bytes, 10, 10), WHITE);
+    for (const rendition of jpeg.renditions) expectColor(await pixelAt(rendition.bytes, 10, 10), WHITE);
     expectColor(parseHex(jpeg.dominantColor), WHITE);
 
     const webp = await createImageProcessor(WEBP).process(transparent);
-    expect((await sharp(webp.renditions[0]!.bytes).metadata()).hasAlpha).toBe(true);
-    expect((await pixelAt(webp.renditions[0]!.bytes, 10, 10)).alpha).toBe(0);
+    for (const rendition of webp.renditions) {
+      expect((await sharp(rendition.bytes).metadata()).hasAlpha).toBe(true);
+      expect((await pixelAt(rendition.bytes, 10, 10)).alpha).toBe(0);
+    }
     expectColor(parseHex(webp.dominantColor), WHITE);
   });
 
@@ -262,12 +268,19 @@ describe('createImageProcessor', () => {
   });
 
   describe('rejects images it cannot use with IMAGE_INVALID', () => {
-    test('a JPEG with a corrupt Huffman table', async () => {
-      await expectImageInvalid(await makeCorruptJpeg(), /^corrupt JPEG header: .*huffman/i);
+    // At 64 px the decoded square fails first; at 120 px, the encode of the largest size from the source.
+    test.each([64, 120])('a JPEG with a corrupt Huffman table (%i px)', async (side) => {
+      await expectImageInvalid(
+        await makeCorruptJpeg({ width: side, height: side }),
+        /^corrupt JPEG header: .*huffman/i,
+      );
     });
 
-    test('a truncated JPEG', async () => {
-      await expectImageInvalid(await makeTruncatedJpeg(), /^truncated JPEG: premature end of JPEG/i);
+    test.each([64, 120])('a truncated JPEG (%i px)', async (side) => {
+      await expectImageInvalid(
+        await makeTruncatedJpeg({ width: side, height: side }),
+        /^truncated JPEG: premature end of JPEG/i,
+      );
     });
 
     test('random bytes', async () => {
