@@ -16,22 +16,24 @@ const boolean = (fallback: boolean) =>
     .optional()
     .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
 
-const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+const wholeNumber = (fallback: number, min: number, max: number) =>
   z
     .string()
     .optional()
     .transform((value, ctx) => {
       if (value === undefined || value.trim() === '') return fallback;
       const parsed = Number(value);
-      if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
         ctx.addIssue({
           code: 'custom',
-          message: `expected a whole number from 1 to ${max}, got ${JSON.stringify(value)}`,
+          message: `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
         });
         return z.NEVER;
       }
       return parsed;
     });
+
+const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) => wholeNumber(fallback, 1, max);
 
 const url = (protocols: string[], what: string) =>
   z.string().refine(
@@ -227,6 +229,8 @@ const envSchema = z.object({
   NO_PICTURE_CONFIRMATIONS: positiveInt(2, 100),
   // 0: download on every check.
   PICTURE_VERIFY_MAX_AGE: duration('7d', { zeroAllowed: true }),
+  // 0: V8's own choice (see src/start/heap-growth.ts).
+  WORKER_HEAP_GROWTH_PERCENT: wholeNumber(50, 0, 300),
 
   REFRESH_CRON: cronSchedule,
   REFRESH_TZ: timezone,
@@ -307,6 +311,8 @@ export interface Config {
     noPictureConfirmations: number;
     /** A download that matched the archived picture stands for the bytes at its link this long; 0 = never. */
     pictureVerifyMaxAgeMs: number;
+    /** How far V8's old generation may grow past what its last full GC kept, in percent; 0 = V8's choice. */
+    heapGrowthPercent: number;
   };
   refresh: {
     /** Cron pattern of the scheduled sweep; null = no schedule (REFRESH_CRON=off). */
@@ -441,6 +447,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       backoffMs: e.JOB_BACKOFF_MS,
       noPictureConfirmations: e.NO_PICTURE_CONFIRMATIONS,
       pictureVerifyMaxAgeMs: e.PICTURE_VERIFY_MAX_AGE,
+      heapGrowthPercent: e.WORKER_HEAP_GROWTH_PERCENT,
     },
     refresh: {
       cron: e.REFRESH_CRON,

@@ -36,7 +36,7 @@ const BENCH_OWNED =
 
 /** The tuning variables a run inherited, recorded with its results. */
 export const TUNING_VARIABLES =
-  /^(AVATAR_|WORKER_CONCURRENCY|MAX_INPUT_PIXELS|JOB_|UV_THREADPOOL_SIZE|MALLOC_|LD_PRELOAD|NODE_OPTIONS|VIPS_)/;
+  /^(AVATAR_|WORKER_CONCURRENCY|WORKER_HEAP_GROWTH_PERCENT|MAX_INPUT_PIXELS|JOB_|UV_THREADPOOL_SIZE|MALLOC_|LD_PRELOAD|NODE_OPTIONS|VIPS_)/;
 
 /**
  * What worker.Dockerfile (and so docker compose) and `npm run worker` set for the worker

@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       backoffMs: 5000,
       noPictureConfirmations: 2,
       pictureVerifyMaxAgeMs: 7 * 86_400_000,
+      heapGrowthPercent: 50,
     });
     expect(config.refresh).toEqual({
       cron: '0 3 * * *',
@@ -155,6 +156,15 @@ describe('refresh settings', () => {
     expect(loadConfig({ ...minimal, PICTURE_VERIFY_MAX_AGE: '0' }).worker.pictureVerifyMaxAgeMs).toBe(0);
     expect(problems({ ...minimal, PICTURE_VERIFY_MAX_AGE: '0h' })).toEqual([
       'PICTURE_VERIFY_MAX_AGE: expected 0 or a duration such as 30s, 15m, 20h or 7d, got "0h"',
+    ]);
+  });
+
+  test('WORKER_HEAP_GROWTH_PERCENT caps V8 heap growth at 50 % by default; 0 leaves it to V8', () => {
+    expect(loadConfig(minimal).worker.heapGrowthPercent).toBe(50);
+    expect(loadConfig({ ...minimal, WORKER_HEAP_GROWTH_PERCENT: '0' }).worker.heapGrowthPercent).toBe(0);
+    expect(loadConfig({ ...minimal, WORKER_HEAP_GROWTH_PERCENT: '100' }).worker.heapGrowthPercent).toBe(100);
+    expect(problems({ ...minimal, WORKER_HEAP_GROWTH_PERCENT: '-5' })).toEqual([
+      'WORKER_HEAP_GROWTH_PERCENT: expected a whole number from 0 to 300, got "-5"',
     ]);
   });
 
