@@ -5,6 +5,7 @@ import { defaultMigrationsDir, pendingMigrations } from '../db/migrator.js';
 import { createArchiveWorker } from '../jobs/archive-worker.js';
 import { createRefreshWorker } from '../jobs/refresh-worker.js';
 import type { ArchiveContactService } from '../pipeline/archive-contact.js';
+import { capHeapGrowth } from './heap-growth.js';
 
 export interface RunningWorker {
   /** One per configured Z-API instance, keyed by instance id. */
@@ -36,6 +37,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   if (config.zapi.clientToken === undefined) {
     logger.warn('ZAPI_CLIENT_TOKEN is not set: accounts with the security token enabled will refuse every request');
   }
+  capHeapGrowth(config.worker.heapGrowthPercent);
   const service = options.service ?? container.archiveService();
   const queues = container.archiveQueues();
   const connection = container.workerConnection();

@@ -11,8 +11,9 @@ export const HEAP_GROWTH_FLAG = '--heap-growing-percent';
  * memory is returned only when a full GC finds them dead: a late GC holds tens of MB more
  * in glibc's arenas as well. The README has the measurements.
  *
- * Set at run time because Node refuses this flag in NODE_OPTIONS, and so that every way of
- * starting the worker gets it. V8 reads it each time it sets the next GC's limit.
+ * Set at run time, by startArchiveWorker, because Node refuses this flag in NODE_OPTIONS and
+ * so that every way of starting the worker (worker, serve --worker, the demo) gets it. V8
+ * reads it each time it sets the next GC's limit.
  */
 export function capHeapGrowth(percent: number): void {
   if (percent > 0) setFlagsFromString(`${HEAP_GROWTH_FLAG}=${percent}`);

@@ -1,5 +1,4 @@
 import { runUntilSignal } from '../../start/run-until-signal.js';
-import { capHeapGrowth } from '../../start/heap-growth.js';
 import { startHttpServer } from '../../start/http-server-runner.js';
 import { createContainer } from '../cli-context.js';
 
@@ -11,7 +10,6 @@ export interface ServeOptions {
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const withWorker = options.worker ?? false;
   const container = createContainer({ api: true, instances: true, storage: true }, 'stdout');
-  if (withWorker) capHeapGrowth(container.config.worker.heapGrowthPercent);
   const starting = startHttpServer(container, { withWorker });
   // Listening before anything starts: a signal during start-up still stops it gracefully.
   runUntilSignal(

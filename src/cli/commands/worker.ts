@@ -1,6 +1,5 @@
 import { buildMetricsApp } from '../../http/app.js';
 import { startArchiveWorker } from '../../start/archive-worker-runner.js';
-import { capHeapGrowth } from '../../start/heap-growth.js';
 import { runUntilSignal } from '../../start/run-until-signal.js';
 import { createContainer } from '../cli-context.js';
 
@@ -8,7 +7,6 @@ import { createContainer } from '../cli-context.js';
 export async function workerCommand(): Promise<void> {
   const container = createContainer({ storage: true, instances: true }, 'stdout');
   const { config, logger } = container;
-  capHeapGrowth(config.worker.heapGrowthPercent);
   const starting = (async () => {
     const running = await startArchiveWorker(container);
     const metricsApp = config.http.metricsPort === null ? null : await buildMetricsApp(logger, container.metrics());
