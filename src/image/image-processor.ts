@@ -24,10 +24,7 @@ interface SourceHeader {
   height: number;
 }
 
-/**
- * A decoded, oriented, cropped, sRGB square the smaller renditions and the dominant colour
- * are taken from. Its pixels live in a Buffer that only a GC frees, so it is kept small.
- */
+/** A decoded, oriented, cropped, sRGB square the smaller renditions and the dominant colour are taken from. */
 interface RawSquare {
   data: Buffer;
   side: number;

@@ -11,11 +11,7 @@ export interface PlannedRendition {
 }
 
 export interface RenditionPlan {
-  /**
-   * The largest side, when more than one side is rendered: encoded straight from the source.
-   * Its decoded pixels (1.2 MB at 640) then stay inside libvips, freed as soon as it is
-   * done, instead of in a Buffer that only a GC frees.
-   */
+  /** The largest side, when more than one side is rendered: encoded straight from the source (see encodeSquares). */
   sourceSize: number | null;
   /** Side of the decoded square every other side and the dominant colour come from. */
   squareSize: number;
