@@ -41,6 +41,9 @@ export class S3ObjectStore implements ObjectStore {
       // stores (older MinIO, R2, s3rver) reject or mishandle them.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // Resolves the middleware stack once per command type instead of on every request:
+      // about a tenth of the SDK's CPU per PUT, measured. Nothing here changes the stack later.
+      cacheMiddleware: true,
       requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: timeoutMs }),
     });
   }

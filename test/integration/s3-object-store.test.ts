@@ -41,21 +41,29 @@ test('stores an object once, with immutable caching, and serves it at its public
 });
 
 test('a new object costs one conditional PUT and an existing one a refused PUT, never a HEAD', async () => {
-  const sent: string[] = [];
-  store.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      sent.push(context.commandName ?? '?');
-      return next(args);
+  const seen: string[] = [];
+  const watched = await startS3Proxy(
+    () => s3.endpoint,
+    (incoming) => {
+      seen.push(`${incoming.method}${incoming.headers['if-none-match'] === '*' ? ' if-none-match' : ''}`);
+      return undefined;
     },
-    { step: 'initialize', name: 'countCommands' },
   );
+  const counted = new S3ObjectStore({
+    bucket: s3.bucket,
+    region: 'us-east-1',
+    endpoint: watched.endpoint,
+    forcePathStyle: true,
+    publicBaseUrl: undefined,
+  });
   try {
     const key = `avatars/${'c'.repeat(64)}/256.webp`;
-    expect(await store.putIfAbsent(key, Buffer.from('one'), 'image/webp')).toBe('uploaded');
-    expect(await store.putIfAbsent(key, Buffer.from('one'), 'image/webp')).toBe('existed');
-    expect(sent).toEqual(['PutObjectCommand', 'PutObjectCommand']);
+    expect(await counted.putIfAbsent(key, Buffer.from('one'), 'image/webp')).toBe('uploaded');
+    expect(await counted.putIfAbsent(key, Buffer.from('one'), 'image/webp')).toBe('existed');
+    expect(seen).toEqual(['PUT if-none-match', 'PUT if-none-match']);
   } finally {
-    store.client.middlewareStack.remove('countCommands');
+    counted.close();
+    await watched.close();
   }
 });
 
