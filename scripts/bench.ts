@@ -56,10 +56,11 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
   const set = await generatePictureSet(options.pictures);
   cleanup.add('pictures', set.remove);
 
-  let floor = null;
+  let floor: Figures['floor'] = null;
   if (parts.has('floor')) {
     step(`floor: the worker's image work alone at concurrency ${options.floorConcurrencies.join(', ')}`);
-    floor = await runFloor(set.directory, image, options.floorConcurrencies);
+    const search = await runFloor(set.directory, image, options.floorConcurrencies);
+    floor = { ...search, pairs: [search.best] };
   }
 
   let endToEnd: EndToEndResult | null = null;
@@ -72,9 +73,22 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
     const entry = await buildWorker();
     const rig = await startRig(rigCleanup, { entry, nodeArgs: options.workerNodeArgs });
     if (parts.has('changed')) {
-      step(`changed${parts.has('unchanged') ? ' and unchanged' : ''}: ${options.pictures} contacts through the worker`);
+      step(
+        `changed${parts.has('unchanged') ? ' and unchanged' : ''}: ${options.pictures} contacts through the worker` +
+          (options.pairs > 1 ? `, ${options.pairs} times${floor ? ' alternated with the floor' : ''}` : ''),
+      );
+      const pairedFloor = floor;
       endToEnd = await runEndToEnd(rig, set.pictures, {
         concurrency: options.concurrency,
+        pairs: options.pairs,
+        // The machine's speed drifts over minutes: each pass is judged against a floor run just before it.
+        ...(pairedFloor && {
+          betweenPasses: async (pair: number) => {
+            step(`pair ${pair + 1}: floor at concurrency ${pairedFloor.best.concurrency}, then changed`);
+            const { best } = await runFloor(set.directory, image, [pairedFloor.best.concurrency]);
+            pairedFloor.pairs.push(best);
+          },
+        }),
         unchanged: parts.has('unchanged'),
         unchangedJobs: options.unchangedJobs,
       });
@@ -106,7 +120,7 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
 
   const finishedAt = new Date().toISOString();
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     startedAt,
     finishedAt,
     durationMs: Math.round(performance.now() - started),
@@ -133,9 +147,9 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
     pictures: set.summary,
     floor,
     changed: endToEnd && {
-      ...endToEnd.changed,
       workerConcurrency: endToEnd.workerConcurrency,
       warmUpJobs: endToEnd.warmUpJobs,
+      pairs: endToEnd.changed,
     },
     unchanged: endToEnd?.unchanged ?? null,
     unchangedDownloaded: endToEnd?.unchangedDownloaded ?? null,

@@ -5,11 +5,13 @@ import type { CheckedJob, WorkerProcess } from './worker-process.js';
 
 /**
  * Parts 2 and 3: N new contacts through the real worker (each with its own picture, so each
- * is decoded, encoded and stored), then the same N re-checked at refresh priority (Z-API
- * links to the same bytes at the same CDN path, so each is found unchanged without a
- * download), then re-checked once more by a worker with PICTURE_VERIFY_MAX_AGE=0, which
- * downloads and hashes every picture. Worker CPU comes from /proc; job latency from the
- * worker's own per-job durationMs; S3, Z-API and CDN requests from where they arrive.
+ * is decoded, encoded and stored), `pairs` times over with other contacts and other bytes of
+ * the same pictures, a floor run before each pass but the first (see bench.ts); then the
+ * first pass's N re-checked at refresh priority (Z-API links to the same bytes at the same
+ * CDN path, so each is found unchanged without a download), then re-checked once more by a
+ * worker with PICTURE_VERIFY_MAX_AGE=0, which downloads and hashes every picture. Worker CPU
+ * comes from /proc; job latency from the worker's own per-job durationMs; S3, Z-API and CDN
+ * requests from where they arrive.
  */
 
 export interface Latency {
@@ -39,13 +41,16 @@ export interface PassResult {
 export interface EndToEndResult {
   workerConcurrency: number;
   warmUpJobs: number;
-  changed: PassResult;
+  /** One pass per pair, in order. */
+  changed: PassResult[];
   unchanged: PassResult | null;
   /** The same re-checks with PICTURE_VERIFY_MAX_AGE=0: every picture downloaded and compared. */
   unchangedDownloaded: PassResult | null;
 }
 
 const CHANGED_PHONES = 5_511_900_000_000;
+/** Each pair's contacts start this far after the previous pair's. */
+const PAIR_PHONES = 10_000_000;
 const WARM_UP_PHONES = 5_511_700_000_000;
 
 export const phoneAt = (base: number, index: number) => String(base + index);
@@ -160,7 +165,14 @@ function expectCdnRequests(result: PassResult, perJob: number): void {
 export async function runEndToEnd(
   rig: Rig,
   pictures: Picture[],
-  options: { concurrency: number | undefined; unchanged: boolean; unchangedJobs: number },
+  options: {
+    concurrency: number | undefined;
+    pairs: number;
+    /** Runs before each changed pass but the first (the pair's floor). */
+    betweenPasses?: (pair: number) => Promise<void>;
+    unchanged: boolean;
+    unchangedJobs: number;
+  },
 ): Promise<EndToEndResult> {
   const overrides: Record<string, string> =
     options.concurrency === undefined ? {} : { WORKER_CONCURRENCY: String(options.concurrency) };
@@ -171,12 +183,23 @@ export async function runEndToEnd(
     const warmUpJobs = 2 * workerConcurrency;
     await warmUp(rig, worker, pictures, warmUpJobs);
 
-    const phones = pictures.map((_, index) => phoneAt(CHANGED_PHONES, index));
-    phones.forEach((phone, index) => rig.showPicture(phone, `changed-${index}`, pictures[index]!.bytes));
-    const changed = await pass(rig, worker, phones, () => rig.submitNew(phones));
-    expectOutcome(changed, 'archived');
-    await expectArchived(rig, phones);
+    const phonesOf = (pair: number) => pictures.map((_, index) => phoneAt(CHANGED_PHONES + pair * PAIR_PHONES, index));
+    const changed: PassResult[] = [];
+    for (let pair = 0; pair < options.pairs; pair += 1) {
+      if (pair > 0) await options.betweenPasses?.(pair);
+      const pairPhones = phonesOf(pair);
+      pairPhones.forEach((phone, index) => {
+        const { bytes } = pictures[index]!;
+        // Other bytes of the same pixels: new to the worker, the same image work.
+        rig.showPicture(phone, `changed-${pair}-${index}`, pair === 0 ? bytes : withUniqueTag(bytes, `pair ${pair}`));
+      });
+      const result = await pass(rig, worker, pairPhones, () => rig.submitNew(pairPhones));
+      expectOutcome(result, 'archived');
+      await expectArchived(rig, pairPhones);
+      changed.push(result);
+    }
 
+    const phones = phonesOf(0);
     let unchanged: PassResult | null = null;
     let unchangedDownloaded: PassResult | null = null;
     if (options.unchanged) {

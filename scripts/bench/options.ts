@@ -12,6 +12,11 @@ export interface BenchOptions {
   concurrency: number | undefined;
   /** Concurrencies the floor tries; the best counts. */
   floorConcurrencies: number[];
+  /**
+   * Floor/changed pairs, alternated (the first floor is the search over floorConcurrencies,
+   * the others run at the best one); the targets take the median of the pairs' ratios.
+   */
+  pairs: number;
   sweepContacts: number;
   /** At least this many re-checks in the unchanged part: whole rounds over the set's contacts. */
   unchangedJobs: number;
@@ -30,6 +35,7 @@ export const USAGE = `npm run bench -- [options]
   --quick                 smaller run (about a minute): 60 pictures, 50k sweep, memory after 100/300 jobs
   --only PARTS            comma-separated subset of ${PARTS.join(',')} (unchanged implies changed)
   --n N                   pictures in the set = contacts of the changed/unchanged runs (default 200, quick 60)
+  --pairs P               floor/changed pairs, alternated; targets take the median of their ratios (default 3, quick 1)
   --concurrency C         WORKER_CONCURRENCY of the changed/unchanged worker (default: the worker's own)
   --sweep-contacts N      contacts of the sweep part (default 1,000,000, quick 50,000)
   --unchanged-jobs N      at least N re-checks, in rounds over the set (default 2,000, quick 600)
@@ -67,6 +73,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       n: { type: 'string' },
+      pairs: { type: 'string' },
       concurrency: { type: 'string' },
       'sweep-contacts': { type: 'string' },
       'unchanged-jobs': { type: 'string' },
@@ -91,6 +98,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
     pictures: positive('n', values.n ?? (quick ? '60' : '200')),
     concurrency: values.concurrency === undefined ? undefined : positive('concurrency', values.concurrency),
     floorConcurrencies: [2, 4, 8],
+    pairs: positive('pairs', values.pairs ?? (quick ? '1' : '3')),
     sweepContacts: positive('sweep-contacts', values['sweep-contacts'] ?? (quick ? '50000' : '1000000')),
     unchangedJobs: positive('unchanged-jobs', values['unchanged-jobs'] ?? (quick ? '600' : '2000')),
     memoryJobs: [memoryJobs[0]!, memoryJobs[1]!],

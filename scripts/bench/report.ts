@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { PassResult } from './end-to-end.js';
 import { REPO_ROOT } from './processes.js';
 import type { BenchResult } from './result.js';
+import { median } from './targets.js';
 
 /** The printed report and the JSON file of a run. */
 
@@ -30,13 +31,18 @@ function steps(means: Record<string, number>): string {
   return entries.length === 0 ? 'not in the log' : entries.map(([step, ms]) => `${step} ${fixed(ms)}`).join(', ');
 }
 
-function passRows(label: string, unit: string, pass: PassResult): string[][] {
+function rateRows(label: string, unit: string, pass: PassResult): string[][] {
   return [
     [`${label}: rate`, `${fixed(pass.perSecond)} ${unit}/s (${pass.jobs} in ${fixed(pass.wallMs / 1000)} s)`],
     [
       `${label}: CPU per job, worker / bench process`,
       `${fixed(pass.workerCpuMsPerJob)} / ${fixed(pass.harnessCpuMsPerJob)} ms`,
     ],
+  ];
+}
+
+function detailRows(label: string, pass: PassResult): string[][] {
+  return [
     [
       `${label}: job duration p50 / p95 / max`,
       `${pass.latencyMs.p50} / ${pass.latencyMs.p95} / ${pass.latencyMs.max} ms`,
@@ -52,6 +58,42 @@ function passRows(label: string, unit: string, pass: PassResult): string[][] {
       `${fixed(pass.workerMemoryMb.rss, 0)} / ${fixed(pass.workerMemoryMb.peak, 0)} MB`,
     ],
   ];
+}
+
+function passRows(label: string, unit: string, pass: PassResult): string[][] {
+  return [...rateRows(label, unit, pass), ...detailRows(label, pass)];
+}
+
+/** Each changed pass beside the floor run just before it. */
+function pairsTable(result: BenchResult): string {
+  const passes = result.changed?.pairs ?? [];
+  const floors = result.floor?.pairs ?? [];
+  const rows = passes.map((pass, index) => {
+    const floor = floors[index];
+    return [
+      String(index + 1),
+      floor ? `${fixed(floor.avatarsPerSecond)} at c${floor.concurrency}` : '-',
+      floor ? fixed(floor.cpuMsPerAvatar) : '-',
+      fixed(pass.perSecond),
+      fixed(pass.workerCpuMsPerJob),
+      fixed(pass.harnessCpuMsPerJob),
+      floor ? fixed(pass.perSecond / floor.avatarsPerSecond, 2) : '-',
+      floor ? fixed(pass.workerCpuMsPerJob / floor.cpuMsPerAvatar, 2) : '-',
+    ];
+  });
+  return (
+    `floor/changed pairs (${passes.length} of ${passes[0]?.jobs ?? 0} pictures, alternated; the targets take the median):\n` +
+    table(rows, [
+      'pair',
+      'floor avatars/s',
+      'floor CPU ms',
+      'changed avatars/s',
+      'worker CPU ms',
+      'bench CPU ms',
+      'changed ÷ floor',
+      'CPU ÷ floor',
+    ])
+  );
 }
 
 export function formatReport(result: BenchResult): string {
@@ -80,8 +122,9 @@ export function formatReport(result: BenchResult): string {
         target.value === null ? 'not run' : fixed(target.value, 2),
         target.target,
         status(target.met),
+        (target.pairs?.length ?? 0) > 1 ? target.pairs!.map((value) => fixed(value, 2)).join(', ') : '',
       ]),
-      ['target', 'value', 'goal', 'status'],
+      ['target', 'value', 'goal', 'status', 'each pass'],
     ),
   );
 
@@ -94,20 +137,24 @@ export function formatReport(result: BenchResult): string {
       ['floor: every run', runs],
     );
   }
+  const changedRate = median(changed?.pairs.map((pass) => pass.perSecond) ?? []);
   if (changed) {
     details.push([
       'changed: worker concurrency',
       `${changed.workerConcurrency} (after ${changed.warmUpJobs} warm-up jobs)`,
     ]);
-    details.push(...passRows('changed', 'avatars', changed));
+    changed.pairs.forEach((pass, index) => {
+      const label = changed.pairs.length > 1 ? `changed ${index + 1}` : 'changed';
+      details.push(...(floor ? [] : rateRows(label, 'avatars', pass)), ...detailRows(label, pass));
+    });
   }
   if (unchanged) details.push(...passRows('unchanged', 'contacts', unchanged));
   if (unchangedDownloaded) {
     details.push(...passRows('unchanged, downloaded', 'contacts', unchangedDownloaded));
-    if (changed) {
+    if (changedRate !== null) {
       details.push([
         'unchanged, downloaded ÷ changed',
-        `${fixed(unchangedDownloaded.perSecond / changed.perSecond)} (PICTURE_VERIFY_MAX_AGE=0; not a target)`,
+        `${fixed(unchangedDownloaded.perSecond / changedRate)} (PICTURE_VERIFY_MAX_AGE=0; not a target)`,
       ]);
     }
   }
@@ -144,6 +191,7 @@ export function formatReport(result: BenchResult): string {
       ],
     );
   }
+  if (changed && floor) sections.push(pairsTable(result));
   if (details.length > 0) sections.push(table(details, ['figure', 'value']));
 
   if (encoders) {

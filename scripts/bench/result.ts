@@ -1,6 +1,6 @@
 import type { Config } from '../../src/config.js';
 import type { PassResult } from './end-to-end.js';
-import type { EncoderRow } from './image-child.js';
+import type { EncoderRow, FloorRun } from './image-child.js';
 import type { FloorResult } from './image-work.js';
 import type { MemoryResult } from './memory.js';
 import type { BenchOptions } from './options.js';
@@ -16,10 +16,12 @@ export interface Target {
   target: string;
   /** null when the parts it needs were not run. */
   met: boolean | null;
+  /** For the floor/changed ratios: each pair's, of which `value` is the median. */
+  pairs?: number[];
 }
 
 export interface BenchResult {
-  schemaVersion: 1;
+  schemaVersion: 2;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -28,8 +30,9 @@ export interface BenchResult {
   machine: Record<string, unknown>;
   settings: { image: Config['image']; tuningEnvironment: Record<string, string> };
   pictures: PictureSetSummary;
-  floor: FloorResult | null;
-  changed: (PassResult & { workerConcurrency: number; warmUpJobs: number }) | null;
+  /** `pairs[i]`: the floor that `changed.pairs[i]` is judged against; `pairs[0]` is `best`. */
+  floor: (FloorResult & { pairs: FloorRun[] }) | null;
+  changed: { workerConcurrency: number; warmUpJobs: number; pairs: PassResult[] } | null;
   unchanged: PassResult | null;
   unchangedDownloaded: PassResult | null;
   sweep: SweepResult | null;

@@ -48,6 +48,8 @@ test('the bench runs every part at a tiny size and writes its JSON', async () =>
     const args = [
       '--n',
       '6',
+      '--pairs',
+      '2',
       '--unchanged-jobs',
       '12',
       '--sweep-contacts',
@@ -75,7 +77,13 @@ test('the bench runs every part at a tiny size and writes its JSON', async () =>
     for (const target of result.targets) expect(typeof target.met).toBe('boolean');
     expect(result.pictures).toMatchObject({ count: 6, side: 640 });
     expect(result.floor.runs.map((run: { concurrency: number }) => run.concurrency)).toEqual([2, 4, 8]);
-    expect(result.changed).toMatchObject({ jobs: 6, outcomes: { archived: 6 }, zapiCallsPerJob: 1 });
+    // The second pair's floor runs at the concurrency the search found best.
+    expect(result.floor.pairs).toEqual([result.floor.best, expect.objectContaining({ count: 6 })]);
+    expect(result.floor.pairs[1].concurrency).toBe(result.floor.best.concurrency);
+    const pass = { jobs: 6, outcomes: { archived: 6 }, zapiCallsPerJob: 1 };
+    expect(result.changed.pairs).toEqual([expect.objectContaining(pass), expect.objectContaining(pass)]);
+    const cpuVsFloor = result.targets.find((target: { id: string }) => target.id === 'cpuVsFloor');
+    expect(cpuVsFloor.pairs).toHaveLength(2);
     // --unchanged-jobs 12 over 6 contacts: two rounds.
     expect(result.unchanged).toMatchObject({
       jobs: 12,
