@@ -1,5 +1,6 @@
 import { withUniqueTag } from '../../src/simulators/picture-factory.js';
 import type { Picture } from './pictures.js';
+import { threadCpuPer, type ThreadCpu } from './processes.js';
 import type { Rig } from './rig.js';
 import type { CheckedJob, WorkerProcess } from './worker-process.js';
 
@@ -25,6 +26,8 @@ export interface PassResult {
   wallMs: number;
   perSecond: number;
   workerCpuMsPerJob: number;
+  /** The same by thread (see ThreadCpu). */
+  workerCpuMsPerJobByThread: ThreadCpu;
   /** CPU of the bench process (s3rver, simulators, request counting) per job: it shares the cores. */
   harnessCpuMsPerJob: number;
   latencyMs: Latency;
@@ -93,6 +96,7 @@ async function pass(
   const [zapiMark, cdnMark] = [zapi.requests.length, cdn.requests.length];
   rig.s3.reset();
   const cpuBefore = await worker.cpuMs();
+  const threadsBefore = await worker.threadCpuMs();
   const harnessBefore = process.cpuUsage();
   const started = performance.now();
   const jobs: CheckedJob[] = [];
@@ -103,6 +107,7 @@ async function pass(
   }
   const wallMs = Math.max(...jobs.map((job) => job.at)) - started;
   const cpuMs = (await worker.cpuMs()) - cpuBefore;
+  const threadsAfter = await worker.threadCpuMs();
   const harness = process.cpuUsage(harnessBefore);
   const memory = await worker.memory();
 
@@ -113,6 +118,7 @@ async function pass(
     wallMs: Math.round(wallMs),
     perSecond: (count / wallMs) * 1000,
     workerCpuMsPerJob: cpuMs / count,
+    workerCpuMsPerJobByThread: threadCpuPer(threadsBefore, threadsAfter, count),
     harnessCpuMsPerJob: (harness.user + harness.system) / 1000 / count,
     latencyMs: latency(jobs),
     stepMeanMs: stepMeans(jobs),

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config.js';
 import { createImageProcessor, limitConcurrency } from '../../src/image/image-processor.js';
 import { encoderVariants, renderWith } from './encoders.js';
+import { threadCpuMs, threadCpuPer, type ThreadCpu } from './processes.js';
 
 export interface ImageChildRequest {
   mode: 'floor' | 'encoders';
@@ -26,6 +27,8 @@ export interface TimedRun {
   wallMs: number;
   avatarsPerSecond: number;
   cpuMsPerAvatar: number;
+  /** The same by thread (see ThreadCpu). */
+  cpuMsPerAvatarByThread: ThreadCpu;
 }
 
 export interface FloorRun extends TimedRun {
@@ -43,6 +46,7 @@ const WARM_UP_PICTURES = 8;
 /** Runs work(0..count-1) with `concurrency` in flight, timing wall clock and this process's CPU. */
 async function timed(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<TimedRun> {
   const cpuBefore = process.cpuUsage();
+  const threadsBefore = await threadCpuMs('self');
   const started = performance.now();
   let next = 0;
   await Promise.all(
@@ -52,12 +56,14 @@ async function timed(count: number, concurrency: number, work: (index: number) =
   );
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
+  const threadsAfter = await threadCpuMs('self');
   return {
     concurrency,
     count,
     wallMs: Math.round(wallMs),
     avatarsPerSecond: (count / wallMs) * 1000,
     cpuMsPerAvatar: (cpu.user + cpu.system) / 1000 / count,
+    cpuMsPerAvatarByThread: threadCpuPer(threadsBefore, threadsAfter, count),
   };
 }
 

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 /** Child processes of the bench (run from source through tsx) and what /proc says about them. */
@@ -55,13 +55,55 @@ export async function stopAllChildren(): Promise<void> {
 
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
+/** User + system ms from a /proc stat line, whose command name may itself contain spaces. */
+function statCpuMs(stat: string): number {
+  // Fields after the command name: state is the 3rd field, utime the 14th, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
 /** User + system CPU of every thread of the process so far (libvips' and libuv's included). */
 export async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which may itself contain spaces: state is the 3rd field, utime the 14th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  return statCpuMs(await readFile(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/**
+ * CPU by thread: the main thread (JavaScript, the event loop's I/O), libvips' workers
+ * (decoding, resizing, encoding), and the rest: libuv's pool (where sharp runs each image's
+ * pipeline), V8's helpers (GC, compilers), and threads that have ended.
+ */
+export interface ThreadCpu {
+  main: number;
+  libvips: number;
+  other: number;
+}
+
+export async function threadCpuMs(pid: number | 'self'): Promise<ThreadCpu> {
+  const dir = `/proc/${pid}`;
+  const total = statCpuMs(await readFile(`${dir}/stat`, 'utf8'));
+  const mainTid = String(pid === 'self' ? process.pid : pid);
+  let main = 0;
+  let libvips = 0;
+  for (const tid of await readdir(`${dir}/task`)) {
+    let stat: string;
+    try {
+      stat = await readFile(`${dir}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // ended since the listing: its CPU is in the total
+    }
+    if (tid === mainTid) main = statCpuMs(stat);
+    else if (stat.includes('(libvips worker)')) libvips += statCpuMs(stat);
+  }
+  return { main, libvips, other: total - main - libvips };
+}
+
+/** What `after` adds to `before`, per unit of work. */
+export function threadCpuPer(before: ThreadCpu, after: ThreadCpu, count: number): ThreadCpu {
+  return {
+    main: (after.main - before.main) / count,
+    libvips: (after.libvips - before.libvips) / count,
+    other: (after.other - before.other) / count,
+  };
 }
 
 export interface Memory {

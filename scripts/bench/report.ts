@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PassResult } from './end-to-end.js';
-import { REPO_ROOT } from './processes.js';
+import { REPO_ROOT, type ThreadCpu } from './processes.js';
 import type { BenchResult } from './result.js';
 import { median } from './targets.js';
 
@@ -81,6 +81,12 @@ function pairsTable(result: BenchResult): string {
       floor ? fixed(pass.workerCpuMsPerJob / floor.cpuMsPerAvatar, 2) : '-',
     ];
   });
+  const threads = passes.map((pass, index) => {
+    const floor = floors[index]?.cpuMsPerAvatarByThread;
+    const worker = pass.workerCpuMsPerJobByThread;
+    const both = (kind: keyof ThreadCpu) => `${floor ? fixed(floor[kind]) : '-'} / ${fixed(worker[kind])}`;
+    return [String(index + 1), both('main'), both('libvips'), both('other')];
+  });
   return (
     `floor/changed pairs (${passes.length} of ${passes[0]?.jobs ?? 0} pictures, alternated; the targets take the median):\n` +
     table(rows, [
@@ -92,7 +98,10 @@ function pairsTable(result: BenchResult): string {
       'bench CPU ms',
       'changed ÷ floor',
       'CPU ÷ floor',
-    ])
+    ]) +
+    '\n\nCPU ms per avatar by thread, floor / worker (main: JavaScript and I/O; libvips: its workers;\n' +
+    "other: libuv's pool, where sharp runs each pipeline, V8's helpers and ended threads):\n" +
+    table(threads, ['pair', 'main', 'libvips', 'other'])
   );
 }
 

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { cpuMs, memory, spawnNode, stopChild, type Memory } from './processes.js';
+import { cpuMs, memory, spawnNode, stopChild, threadCpuMs, type Memory, type ThreadCpu } from './processes.js';
 
 /**
  * The real `avatar-archiver worker`, as its own process, followed through its JSON log:
@@ -79,6 +79,10 @@ export class WorkerProcess {
 
   cpuMs(): Promise<number> {
     return cpuMs(this.pid);
+  }
+
+  threadCpuMs(): Promise<ThreadCpu> {
+    return threadCpuMs(this.pid);
   }
 
   memory(): Promise<Memory> {

@@ -9,6 +9,7 @@ const floorRun = (avatarsPerSecond: number, cpuMsPerAvatar: number): FloorRun =>
   wallMs: 1000,
   avatarsPerSecond,
   cpuMsPerAvatar,
+  cpuMsPerAvatarByThread: { main: 0, libvips: 0, other: cpuMsPerAvatar },
   meanBytes: {},
 });
 
