@@ -14,11 +14,13 @@ import { RefreshSweeper } from './refresh/refresh-sweeper.js';
 import type { Logger } from './logger.js';
 import { countedDownloader, countedSource, timedProcessor } from './metrics/instrumented.js';
 import { timedMethods } from './metrics/job-steps.js';
+import type { ArchiveServiceFor } from './jobs/archive-worker.js';
 import { Metrics } from './metrics/metrics.js';
 import {
   ARCHIVE_CONTACT_METHODS,
   ArchiveContactService,
   type ArchiveDependencies,
+  type ArchiveSettings,
 } from './pipeline/archive-contact.js';
 import { ContactEraser } from './erasure/contact-eraser.js';
 import { OrphanCollector } from './erasure/orphan-collector.js';
@@ -133,39 +135,46 @@ export class Container {
     return this.newContactListenerInstance;
   }
 
-  /** `overrides` exist for fault-injection tests; production wiring passes none. */
-  archiveService(overrides: Partial<ArchiveDependencies> = {}): ArchiveContactService {
+  /**
+   * The pipeline's services are built once and shared; each job gets its own thin view of
+   * them whose calls are timed into that job's steps. `overrides` exist for fault-injection
+   * tests; production wiring passes none.
+   */
+  archiveServices(overrides: Partial<ArchiveDependencies> = {}): ArchiveServiceFor {
     const { config } = this;
     const store = this.objectStore();
     const downloader = createImageDownloader(config.download);
     this.closers.push(() => downloader.close());
     const metrics = this.metrics();
+    const budget = this.zapiCallBudget();
     const { contacts = this.contacts, ...others } = overrides;
-    return new ArchiveContactService({
-      instances: new Map(config.zapi.instances.map((instance) => [instance.id, instance])),
-      // Pacing outside counting and timing: a call held back by the pace is not a call.
-      source: pacedCalls(
-        timedMethods(countedSource(createZapiClient(config.zapi), metrics), 'lookup', ['getProfilePictureLink']),
-        this.zapiCallBudget(),
-      ),
-      downloader: timedMethods(countedDownloader(downloader, metrics), 'download', ['download']),
-      processor: timedMethods(
-        limitConcurrency(timedProcessor(createImageProcessor(config.image), metrics), config.image.concurrency),
-        'process',
-        ['process'],
-      ),
-      store: timedMethods(store, 'store', ['putIfAbsent']),
-      contacts: timedMethods(contacts, 'db', [...ARCHIVE_CONTACT_METHODS]),
-      settings: {
-        sizes: config.image.sizes,
-        contentType: config.image.format === 'webp' ? 'image/webp' : 'image/jpeg',
-        keyPrefix: config.s3!.keyPrefix,
-        noPictureConfirmations: config.worker.noPictureConfirmations,
-        verifyMaxAgeMs: config.worker.pictureVerifyMaxAgeMs,
-        refresh: { minAgeMs: config.refresh.minAgeMs, maxAgeMs: config.refresh.maxAgeMs },
-      },
-      ...others,
-    });
+    const instances = new Map(config.zapi.instances.map((instance) => [instance.id, instance]));
+    const source = countedSource(createZapiClient(config.zapi), metrics);
+    const counted = countedDownloader(downloader, metrics);
+    const processor = limitConcurrency(
+      timedProcessor(createImageProcessor(config.image), metrics),
+      config.image.concurrency,
+    );
+    const settings: ArchiveSettings = {
+      sizes: config.image.sizes,
+      contentType: config.image.format === 'webp' ? 'image/webp' : 'image/jpeg',
+      keyPrefix: config.s3!.keyPrefix,
+      noPictureConfirmations: config.worker.noPictureConfirmations,
+      verifyMaxAgeMs: config.worker.pictureVerifyMaxAgeMs,
+      refresh: { minAgeMs: config.refresh.minAgeMs, maxAgeMs: config.refresh.maxAgeMs },
+    };
+    return (steps) =>
+      new ArchiveContactService({
+        instances,
+        // Pacing outside timing: a call held back by the pace is not a call.
+        source: pacedCalls(timedMethods(source, 'lookup', ['getProfilePictureLink'], steps), budget),
+        downloader: timedMethods(counted, 'download', ['download'], steps),
+        processor: timedMethods(processor, 'process', ['process'], steps),
+        store: timedMethods(store, 'store', ['putIfAbsent'], steps),
+        contacts: timedMethods(contacts, 'db', [...ARCHIVE_CONTACT_METHODS], steps),
+        settings,
+        ...others,
+      });
   }
 
   objectStore(): S3ObjectStore {

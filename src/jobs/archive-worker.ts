@@ -28,6 +28,9 @@ export interface ArchiveWorkerOptions {
   breakers: Pick<InstanceBreakers, 'recordSuccess' | 'recordFailure'>;
 }
 
+/** The pipeline for one job, with its calls timed into that job's steps (Container.archiveServices). */
+export type ArchiveServiceFor = (steps: JobSteps) => ArchiveContactService;
+
 /** A refresh job skipped because its instance has spent the day's Z-API budget. */
 export type JobOutcome = ArchiveOutcome | { outcome: 'deferred'; until: string };
 
@@ -44,7 +47,7 @@ const DEFAULT_RATE_LIMIT_PAUSE_MS = 30_000;
  */
 export function createArchiveWorker(
   connection: Redis,
-  service: ArchiveContactService,
+  serviceFor: ArchiveServiceFor,
   logger: Logger,
   options: ArchiveWorkerOptions,
 ): Worker<ArchiveJobPayload, JobOutcome> {
@@ -61,6 +64,8 @@ export function createArchiveWorker(
     const refresh = (job.opts.priority ?? 0) > 0;
     const log = logger.child({ jobId: job.id, instance: request.instanceId, phone: request.phone, attempt });
     const elapsedMs = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
+    const steps = new JobSteps();
+    const service = serviceFor(steps);
 
     if (refresh && (await options.budget.spent(request.instanceId))) {
       const until = options.budget.nextDay();
@@ -70,14 +75,13 @@ export function createArchiveWorker(
       return { outcome: 'deferred', until: until.toISOString() };
     }
 
-    const steps = new JobSteps();
     const withSteps = (fields: Record<string, unknown>) => {
       for (const [step, ms] of steps.totals) options.metrics.jobStepSeconds.observe({ step }, ms / 1000);
       return { ...fields, durationMs: elapsedMs(), steps: steps.summary() };
     };
     try {
       const outcome = await options.slots(() =>
-        steps.run(() => service.archive({ ...request, queuedAt: new Date(request.requestedAt ?? job.timestamp) })),
+        service.archive({ ...request, queuedAt: new Date(request.requestedAt ?? job.timestamp) }),
       );
       log.info(withSteps({ ...outcome, refresh }), 'contact checked');
       await options.breakers.recordSuccess(request.instanceId);

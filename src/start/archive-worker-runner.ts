@@ -2,9 +2,8 @@ import type { Worker } from 'bullmq';
 import pLimit from 'p-limit';
 import type { Container } from '../container.js';
 import { defaultMigrationsDir, pendingMigrations } from '../db/migrator.js';
-import { createArchiveWorker } from '../jobs/archive-worker.js';
+import { createArchiveWorker, type ArchiveServiceFor } from '../jobs/archive-worker.js';
 import { createRefreshWorker } from '../jobs/refresh-worker.js';
-import type { ArchiveContactService } from '../pipeline/archive-contact.js';
 import { capHeapGrowth } from './heap-growth.js';
 
 export interface RunningWorker {
@@ -18,8 +17,8 @@ export interface RunningWorker {
 }
 
 export interface StartOptions {
-  /** Integration tests pass a service wrapped for fault injection; production passes none. */
-  service?: ArchiveContactService;
+  /** Integration tests pass services wrapped for fault injection; production passes none. */
+  services?: ArchiveServiceFor;
 }
 
 /**
@@ -38,13 +37,13 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     logger.warn('ZAPI_CLIENT_TOKEN is not set: accounts with the security token enabled will refuse every request');
   }
   capHeapGrowth(config.worker.heapGrowthPercent);
-  const service = options.service ?? container.archiveService();
+  const services = options.services ?? container.archiveServices();
   const queues = container.archiveQueues();
   const connection = container.workerConnection();
   const slots = pLimit(config.worker.concurrency);
   const archiveWorkers = new Map<string, Worker>();
   for (const instanceId of queues.instanceIds) {
-    const worker = createArchiveWorker(connection, service, logger, {
+    const worker = createArchiveWorker(connection, services, logger, {
       prefix: config.queuePrefix,
       instanceId,
       concurrency: config.worker.concurrency,

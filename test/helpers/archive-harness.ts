@@ -83,10 +83,10 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   const config = loadConfig(env, { storage: true, instances: true });
   const logger = createLogger(config.logLevel, options.logDestination);
   const container = new Container(config, logger);
-  const service = container.archiveService(
+  const services = container.archiveServices(
     options.wrapContacts ? { contacts: options.wrapContacts(container.contacts) } : {},
   );
-  const running = await startArchiveWorker(container, { service });
+  const running = await startArchiveWorker(container, { services });
   const worker = running.archiveWorkers.get(INSTANCE.id)!;
 
   const waiters = new Map<string, (result: JobResult) => void>();

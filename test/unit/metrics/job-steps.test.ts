@@ -1,4 +1,4 @@
-import { JobSteps, timedMethods, timeStep } from '../../../src/metrics/job-steps.js';
+import { JobSteps, timedMethods } from '../../../src/metrics/job-steps.js';
 
 /** A clock the test moves by hand, and calls the test finishes by hand: no real time involved. */
 function manualClock() {
@@ -19,7 +19,7 @@ describe('JobSteps', () => {
     const clock = manualClock();
     const steps = new JobSteps(clock.now);
     const calls = [deferred(), deferred(), deferred()];
-    const job = steps.run(() => Promise.all(calls.map((call) => timeStep('store', () => call.promise))));
+    const job = Promise.all(calls.map((call) => steps.time('store', () => call.promise)));
 
     clock.advance(10);
     calls[0]!.resolve();
@@ -36,11 +36,9 @@ describe('JobSteps', () => {
     const clock = manualClock();
     const steps = new JobSteps(clock.now);
     const pause = (ms: number) => async () => clock.advance(ms);
-    await steps.run(async () => {
-      await timeStep('db', pause(4));
-      await timeStep('lookup', pause(7));
-      await timeStep('db', pause(5));
-    });
+    await steps.time('db', pause(4));
+    await steps.time('lookup', pause(7));
+    await steps.time('db', pause(5));
 
     expect(steps.summary()).toEqual({ db: 9, lookup: 7 });
   });
@@ -53,15 +51,11 @@ describe('JobSteps', () => {
       throw new Error('reset');
     };
 
-    await expect(steps.run(() => timeStep('download', failing))).rejects.toThrow('reset');
+    await expect(steps.time('download', failing)).rejects.toThrow('reset');
     expect(steps.summary()).toEqual({ download: 3 });
   });
 
-  test('outside a job a timed call just runs', async () => {
-    await expect(timeStep('process', async () => 42)).resolves.toBe(42);
-  });
-
-  test('timedMethods times only the named methods and leaves the rest as they are', async () => {
+  test('timedMethods times only the named methods into its own job, and leaves the rest as they are', async () => {
     const clock = manualClock();
     const store = {
       prefix: 'avatars',
@@ -73,12 +67,14 @@ describe('JobSteps', () => {
         return `https://cdn/${key}`;
       },
     };
-    const timed = timedMethods(store, 'store', ['put']);
-    const steps = new JobSteps(clock.now);
+    const [first, second] = [new JobSteps(clock.now), new JobSteps(clock.now)];
+    const timed = timedMethods(store, 'store', ['put'], first);
 
-    await expect(steps.run(() => timed.put('a'))).resolves.toBe('avatars/a');
+    await expect(timed.put('a')).resolves.toBe('avatars/a');
     expect(timed.url('a')).toBe('https://cdn/a');
     expect(timed.prefix).toBe('avatars');
-    expect(steps.summary()).toEqual({ store: 2 });
+    await timedMethods(store, 'store', ['put'], second).put('b');
+    expect(first.summary()).toEqual({ store: 2 });
+    expect(second.summary()).toEqual({ store: 2 });
   });
 });
