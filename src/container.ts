@@ -166,7 +166,7 @@ export class Container {
     return (steps) =>
       new ArchiveContactService({
         instances,
-        // Pacing outside timing: a call held back by the pace is not a call.
+        // Pacing outside counting and timing: a call held back by the pace is not a call.
         source: pacedCalls(timedMethods(source, 'lookup', ['getProfilePictureLink'], steps), budget),
         downloader: timedMethods(counted, 'download', ['download'], steps),
         processor: timedMethods(processor, 'process', ['process'], steps),

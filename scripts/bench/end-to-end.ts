@@ -95,7 +95,6 @@ async function pass(
   const { zapi, cdn } = rig.stack;
   const [zapiMark, cdnMark] = [zapi.requests.length, cdn.requests.length];
   rig.s3.reset();
-  const cpuBefore = await worker.cpuMs();
   const threadsBefore = await worker.threadCpuMs();
   const harnessBefore = process.cpuUsage();
   const started = performance.now();
@@ -106,19 +105,19 @@ async function pass(
     jobs.push(...(await finished));
   }
   const wallMs = Math.max(...jobs.map((job) => job.at)) - started;
-  const cpuMs = (await worker.cpuMs()) - cpuBefore;
   const threadsAfter = await worker.threadCpuMs();
   const harness = process.cpuUsage(harnessBefore);
   const memory = await worker.memory();
 
   const count = jobs.length;
+  const byThread = threadCpuPer(threadsBefore, threadsAfter, count);
   const zapiCalls = zapi.requests.slice(zapiMark).filter((call) => call.path.includes('/profile-picture')).length;
   return {
     jobs: count,
     wallMs: Math.round(wallMs),
     perSecond: (count / wallMs) * 1000,
-    workerCpuMsPerJob: cpuMs / count,
-    workerCpuMsPerJobByThread: threadCpuPer(threadsBefore, threadsAfter, count),
+    workerCpuMsPerJob: byThread.main + byThread.libvips + byThread.other,
+    workerCpuMsPerJobByThread: byThread,
     harnessCpuMsPerJob: (harness.user + harness.system) / 1000 / count,
     latencyMs: latency(jobs),
     stepMeanMs: stepMeans(jobs),

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { PassResult } from './end-to-end.js';
 import { REPO_ROOT, type ThreadCpu } from './processes.js';
 import type { BenchResult } from './result.js';
-import { median } from './targets.js';
+import { changedRate } from './targets.js';
 
 /** The printed report and the JSON file of a run. */
 
@@ -146,7 +146,7 @@ export function formatReport(result: BenchResult): string {
       ['floor: every run', runs],
     );
   }
-  const changedRate = median(changed?.pairs.map((pass) => pass.perSecond) ?? []);
+  const changedPerSecond = changedRate(changed?.pairs ?? []);
   if (changed) {
     details.push([
       'changed: worker concurrency',
@@ -160,10 +160,10 @@ export function formatReport(result: BenchResult): string {
   if (unchanged) details.push(...passRows('unchanged', 'contacts', unchanged));
   if (unchangedDownloaded) {
     details.push(...passRows('unchanged, downloaded', 'contacts', unchangedDownloaded));
-    if (changedRate !== null) {
+    if (changedPerSecond !== null) {
       details.push([
         'unchanged, downloaded ÷ changed',
-        `${fixed(unchangedDownloaded.perSecond / changedRate)} (PICTURE_VERIFY_MAX_AGE=0; not a target)`,
+        `${fixed(unchangedDownloaded.perSecond / changedPerSecond)} (PICTURE_VERIFY_MAX_AGE=0; not a target)`,
       ]);
     }
   }
