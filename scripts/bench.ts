@@ -56,12 +56,21 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
   const set = await generatePictureSet(options.pictures);
   cleanup.add('pictures', set.remove);
 
-  let floor: Figures['floor'] = null;
-  if (parts.has('floor')) {
-    step(`floor: the worker's image work alone at concurrency ${options.floorConcurrencies.join(', ')}`);
-    const search = await runFloor(set.directory, image, options.floorConcurrencies);
-    floor = { ...search, pairs: [search.best] };
-  }
+  // Filled in by runPairFloor, inside or outside the end-to-end run.
+  let floor = null as Figures['floor'];
+  /** Pair 0's floor searches the concurrencies; every later pair's runs at the best one. */
+  const runPairFloor = async (pair: number): Promise<void> => {
+    if (!floor) {
+      step(`floor: the worker's image work alone at concurrency ${options.floorConcurrencies.join(', ')}`);
+      const search = await runFloor(set.directory, image, options.floorConcurrencies);
+      floor = { ...search, pairs: [search.best] };
+      return;
+    }
+    step(`pair ${pair + 1}: floor at concurrency ${floor.best.concurrency}, then changed`);
+    const { best } = await runFloor(set.directory, image, [floor.best.concurrency]);
+    floor.pairs.push(best);
+  };
+  if (parts.has('floor') && !parts.has('changed')) await runPairFloor(0);
 
   let endToEnd: EndToEndResult | null = null;
   let memory = null;
@@ -74,21 +83,18 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
     const rig = await startRig(rigCleanup, { entry, nodeArgs: options.workerNodeArgs });
     if (parts.has('changed')) {
       step(
-        `changed${parts.has('unchanged') ? ' and unchanged' : ''}: ${options.pictures} contacts through the worker` +
-          (options.pairs > 1 ? `, ${options.pairs} times${floor ? ' alternated with the floor' : ''}` : ''),
+        `changed${parts.has('unchanged') ? ' and unchanged' : ''}: the worker warms up on ${options.warmUpJobs} new pictures, ` +
+          `then ${options.pictures} contacts go through it` +
+          (options.pairs > 1
+            ? `, ${options.pairs} times${parts.has('floor') ? ' alternated with the floor' : ''}`
+            : ''),
       );
-      const pairedFloor = floor;
       endToEnd = await runEndToEnd(rig, set.pictures, {
         concurrency: options.concurrency,
+        warmUpJobs: options.warmUpJobs,
         pairs: options.pairs,
         // The machine's speed drifts over minutes: each pass is judged against a floor run just before it.
-        ...(pairedFloor && {
-          betweenPasses: async (pair: number) => {
-            step(`pair ${pair + 1}: floor at concurrency ${pairedFloor.best.concurrency}, then changed`);
-            const { best } = await runFloor(set.directory, image, [pairedFloor.best.concurrency]);
-            pairedFloor.pairs.push(best);
-          },
-        }),
+        ...(parts.has('floor') && { beforePass: runPairFloor }),
         unchanged: parts.has('unchanged'),
         unchangedJobs: options.unchangedJobs,
       });

@@ -18,6 +18,11 @@ export interface BenchOptions {
    */
   pairs: number;
   sweepContacts: number;
+  /**
+   * New pictures the changed/unchanged worker archives before anything is measured: V8 keeps
+   * compiling the worker's hot code for its first several hundred jobs (see warmUp).
+   */
+  warmUpJobs: number;
   /** At least this many re-checks in the unchanged part: whole rounds over the set's contacts. */
   unchangedJobs: number;
   /** Jobs after which the memory worker's peak RSS is read: [first, last]. */
@@ -38,6 +43,7 @@ export const USAGE = `npm run bench -- [options]
   --pairs P               floor/changed pairs, alternated; targets take the median of their ratios (default 3, quick 1)
   --concurrency C         WORKER_CONCURRENCY of the changed/unchanged worker (default: the worker's own)
   --sweep-contacts N      contacts of the sweep part (default 1,000,000, quick 50,000)
+  --warm-up N             new pictures the worker archives before the changed passes are measured (default 1,000, quick 16)
   --unchanged-jobs N      at least N re-checks, in rounds over the set (default 2,000, quick 600)
   --memory-jobs A,B       read the memory worker's peak RSS after A and after B jobs (default 1000,10000; quick 100,300)
   --encoder-pictures N    pictures per encoder in the encoder table (default 40, quick 4; AVIF takes ~1 s each)
@@ -76,6 +82,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
       pairs: { type: 'string' },
       concurrency: { type: 'string' },
       'sweep-contacts': { type: 'string' },
+      'warm-up': { type: 'string' },
       'unchanged-jobs': { type: 'string' },
       'memory-jobs': { type: 'string' },
       'encoder-pictures': { type: 'string' },
@@ -100,6 +107,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
     floorConcurrencies: [2, 4, 8],
     pairs: positive('pairs', values.pairs ?? (quick ? '1' : '3')),
     sweepContacts: positive('sweep-contacts', values['sweep-contacts'] ?? (quick ? '50000' : '1000000')),
+    warmUpJobs: positive('warm-up', values['warm-up'] ?? (quick ? '16' : '1000')),
     unchangedJobs: positive('unchanged-jobs', values['unchanged-jobs'] ?? (quick ? '600' : '2000')),
     memoryJobs: [memoryJobs[0]!, memoryJobs[1]!],
     memoryConcurrency: 16,
