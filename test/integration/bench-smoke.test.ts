@@ -50,6 +50,8 @@ test('the bench runs every part at a tiny size and writes its JSON', async () =>
       '6',
       '--pairs',
       '2',
+      '--warm-up',
+      '2',
       '--unchanged-jobs',
       '12',
       '--sweep-contacts',
@@ -80,6 +82,8 @@ test('the bench runs every part at a tiny size and writes its JSON', async () =>
     // The second pair's floor runs at the concurrency the search found best.
     expect(result.floor.pairs).toEqual([result.floor.best, expect.objectContaining({ count: 6 })]);
     expect(result.floor.pairs[1].concurrency).toBe(result.floor.best.concurrency);
+    // Never fewer warm-up jobs than two per slot of the worker (WORKER_CONCURRENCY 8).
+    expect(result.changed.warmUpJobs).toBe(16);
     const pass = { jobs: 6, outcomes: { archived: 6 }, zapiCallsPerJob: 1 };
     expect(result.changed.pairs).toEqual([expect.objectContaining(pass), expect.objectContaining(pass)]);
     const cpuVsFloor = result.targets.find((target: { id: string }) => target.id === 'cpuVsFloor');

@@ -1,7 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startLocalS3, type LocalS3 } from '../../src/simulators/s3-server.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import { startS3Proxy } from '../helpers/s3-proxy.js';
+import { hasValidSignature } from '../helpers/sigv4-check.js';
 
 let s3: LocalS3;
 let store: S3ObjectStore;
@@ -64,6 +66,74 @@ test('a new object costs one conditional PUT and an existing one a refused PUT, 
   } finally {
     counted.close();
     await watched.close();
+  }
+});
+
+/** Who sent a request: the SDK marks each of its own with an invocation id. */
+const sender = (incoming: IncomingMessage) => (incoming.headers['amz-sdk-invocation-id'] ? 'sdk' : 'direct');
+
+test('the conditional PUT goes out without the SDK, signed so that any key is stored where the SDK reads it', async () => {
+  const seen: string[] = [];
+  const signed: boolean[] = [];
+  const watched = await startS3Proxy(
+    () => s3.endpoint,
+    (incoming) => {
+      seen.push(`${sender(incoming)} ${incoming.method}`);
+      signed.push(hasValidSignature(incoming, s3.credentials, 'us-east-1'));
+      return undefined;
+    },
+  );
+  const direct = new S3ObjectStore({
+    bucket: s3.bucket,
+    region: 'us-east-1',
+    endpoint: watched.endpoint,
+    forcePathStyle: true,
+    publicBaseUrl: undefined,
+  });
+  try {
+    const key = "avatars/odd key+plus (ã)/it's*~!/96.webp";
+    expect(await direct.putIfAbsent(key, Buffer.from('odd'), 'image/webp')).toBe('uploaded');
+    expect(await direct.putIfAbsent(key, Buffer.from('odd'), 'image/webp')).toBe('existed');
+    // Read back through the same proxy, so the SDK's own request is checked the same way.
+    const object = await direct.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+    expect(seen).toEqual(['direct PUT', 'direct PUT', 'sdk GET']);
+    expect(signed).toEqual([true, true, true]);
+    expect(object.ContentType).toBe('image/webp');
+    expect(object.CacheControl).toBe('public, max-age=31536000, immutable');
+    expect(await object.Body?.transformToString()).toBe('odd');
+  } finally {
+    direct.close();
+    await watched.close();
+  }
+});
+
+test('an answer the direct PUT does not expect is sent again by the SDK, with its retries', async () => {
+  const seen: string[] = [];
+  let failures = 2;
+  const flaky = await startS3Proxy(
+    () => s3.endpoint,
+    (incoming) => {
+      seen.push(`${sender(incoming)} ${incoming.method}`);
+      if (failures === 0) return undefined;
+      failures -= 1;
+      return { status: 503, code: 'SlowDown', message: 'reduce your request rate' };
+    },
+  );
+  const retried = new S3ObjectStore({
+    bucket: s3.bucket,
+    region: 'us-east-1',
+    endpoint: flaky.endpoint,
+    forcePathStyle: true,
+    publicBaseUrl: undefined,
+  });
+  try {
+    expect(await retried.putIfAbsent(`avatars/${'f'.repeat(64)}/96.webp`, Buffer.from('z'), 'image/webp')).toBe(
+      'uploaded',
+    );
+    expect(seen).toEqual(['direct PUT', 'sdk PUT', 'sdk PUT']);
+  } finally {
+    retried.close();
+    await flaky.close();
   }
 });
 
