@@ -147,6 +147,7 @@ export class S3ObjectStore implements ObjectStore {
   /**
    * One PUT with `If-None-Match: *`: sent directly first; any answer but stored, exists or
    * not implemented, and the SDK sends it again, with its retries and its error parsing.
+   * Server errors and lost connections say nothing against the direct PUT; a refusal does.
    */
   private async conditionalPut(
     key: string,
@@ -157,14 +158,19 @@ export class S3ObjectStore implements ObjectStore {
     if (status !== undefined && status >= 200 && status < 300) return 'uploaded';
     if (status === 412) return 'existed';
     if (status === 501) return 'unsupported';
+    let answer: 'uploaded' | 'existed';
     try {
       await this.put(key, body, contentType, true);
-      return 'uploaded';
+      answer = 'uploaded';
     } catch (error) {
-      if (statusOf(error) === 412) return 'existed';
       if (statusOf(error) === 501) return 'unsupported';
-      throw error;
+      if (statusOf(error) !== 412) throw error;
+      answer = 'existed';
     }
+    // The store refused the direct PUT as a request (4xx) but took the SDK's: something in
+    // the SDK's requests it needs is missing from ours, so every PUT goes through the SDK.
+    if (status !== undefined && status >= 400 && status < 500) this.directPut = Promise.resolve(null);
+    return answer;
   }
 
   /** The status of a direct conditional PUT; undefined when it could not be sent or got no answer. */

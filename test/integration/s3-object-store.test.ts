@@ -137,6 +137,35 @@ test('an answer the direct PUT does not expect is sent again by the SDK, with it
   }
 });
 
+test("a store that refuses the direct PUT but takes the SDK's gets only the SDK's from then on", async () => {
+  const seen: string[] = [];
+  // A store that insists on something only the SDK sends.
+  const picky = await startS3Proxy(
+    () => s3.endpoint,
+    (incoming) => {
+      seen.push(`${sender(incoming)} ${incoming.method}`);
+      return sender(incoming) === 'direct' ? { status: 400, code: 'InvalidRequest', message: 'no' } : undefined;
+    },
+  );
+  const sdkOnly = new S3ObjectStore({
+    bucket: s3.bucket,
+    region: 'us-east-1',
+    endpoint: picky.endpoint,
+    forcePathStyle: true,
+    publicBaseUrl: undefined,
+  });
+  try {
+    for (const letter of ['g', 'h']) {
+      const key = `avatars/${letter.repeat(64)}/96.webp`;
+      expect(await sdkOnly.putIfAbsent(key, Buffer.from(letter), 'image/webp')).toBe('uploaded');
+    }
+    expect(seen).toEqual(['direct PUT', 'sdk PUT', 'sdk PUT']);
+  } finally {
+    sdkOnly.close();
+    await picky.close();
+  }
+});
+
 test('a store without conditional writes (501) gets HEAD-then-PUT from then on', async () => {
   const seen: string[] = [];
   // An older S3-compatible store: it refuses If-None-Match on PUT and serves everything else.
