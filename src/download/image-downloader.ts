@@ -72,34 +72,50 @@ export function createImageDownloader(options: DownloaderOptions): ClosableImage
     },
   });
 
+  async function follow(url: string, deadline: AbortSignal): Promise<DownloadedImage> {
+    let target = parseTarget(url);
+    for (let redirects = 0; ; redirects += 1) {
+      assertTargetAllowed(target, policy);
+      const source = describeUrlForLogs(target);
+      const { stream, response } = await open(client, target, source, deadline, options.timeoutMs);
+
+      if (REDIRECT_STATUSES.has(response.statusCode)) {
+        stream.destroy();
+        if (redirects >= maxRedirects) throw blocked(`${source} redirected more than ${maxRedirects} times`);
+        target = redirectTarget(response, target, source);
+        continue;
+      }
+      if (response.statusCode < 200 || response.statusCode > 299) {
+        stream.destroy();
+        throw errorForStatus(response.statusCode, source, headerValue(response.headers['retry-after']));
+      }
+      const declaredLength = Number(response.headers['content-length']);
+      if (Number.isFinite(declaredLength) && declaredLength > options.maxBytes) {
+        stream.destroy();
+        throw tooLarge(`${source} declares ${declaredLength} bytes, more than the ${options.maxBytes} allowed`);
+      }
+
+      const body = readBoundedBody(stream, options.maxBytes, source);
+      const bytes = await withTransportErrors(body, source, options.timeoutMs);
+      return { bytes, format: await sniffImageFormat(bytes, source) };
+    }
+  }
+
   return {
     async download(url: string): Promise<DownloadedImage> {
-      const deadline = AbortSignal.timeout(options.timeoutMs);
-      let target = parseTarget(url);
-      for (let redirects = 0; ; redirects += 1) {
-        assertTargetAllowed(target, policy);
-        const source = describeUrlForLogs(target);
-        const { stream, response } = await open(client, target, source, deadline, options.timeoutMs);
-
-        if (REDIRECT_STATUSES.has(response.statusCode)) {
-          stream.destroy();
-          if (redirects >= maxRedirects) throw blocked(`${source} redirected more than ${maxRedirects} times`);
-          target = redirectTarget(response, target, source);
-          continue;
-        }
-        if (response.statusCode < 200 || response.statusCode > 299) {
-          stream.destroy();
-          throw errorForStatus(response.statusCode, source, headerValue(response.headers['retry-after']));
-        }
-        const declaredLength = Number(response.headers['content-length']);
-        if (Number.isFinite(declaredLength) && declaredLength > options.maxBytes) {
-          stream.destroy();
-          throw tooLarge(`${source} declares ${declaredLength} bytes, more than the ${options.maxBytes} allowed`);
-        }
-
-        const body = readBoundedBody(stream, options.maxBytes, source);
-        const bytes = await withTransportErrors(body, source, options.timeoutMs);
-        return { bytes, format: await sniffImageFormat(bytes, source) };
+      // Not AbortSignal.timeout: its timer cannot be cancelled, so it fired after every
+      // download, long after the end, and got's listener (still attached to a request that
+      // ended normally) built a TimeoutError with its stack trace each time; until then the
+      // signal kept the whole request reachable. perf put that at 0.4 ms of CPU per picture.
+      const deadline = new AbortController();
+      const timer = setTimeout(
+        () => deadline.abort(new DOMException(`took longer than ${options.timeoutMs} ms`, 'TimeoutError')),
+        options.timeoutMs,
+      );
+      try {
+        return await follow(url, deadline.signal);
+      } finally {
+        clearTimeout(timer);
       }
     },
     close() {
