@@ -40,7 +40,7 @@ export const USAGE = `npm run bench -- [options]
   --quick                 smaller run (about a minute): 60 pictures, 50k sweep, memory after 100/300 jobs
   --only PARTS            comma-separated subset of ${PARTS.join(',')} (unchanged implies changed)
   --n N                   pictures in the set = contacts of the changed/unchanged runs (default 200, quick 60)
-  --pairs P               floor/changed pairs, alternated; targets take the median of their ratios (default 3, quick 1)
+  --pairs P               floor/changed pairs, alternated; targets take the median of their ratios (default 5, quick 1)
   --concurrency C         WORKER_CONCURRENCY of the changed/unchanged worker (default: the worker's own)
   --sweep-contacts N      contacts of the sweep part (default 1,000,000, quick 50,000)
   --warm-up N             new pictures the worker archives before the changed passes are measured (default 1,000, quick 16)
@@ -105,7 +105,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
     pictures: positive('n', values.n ?? (quick ? '60' : '200')),
     concurrency: values.concurrency === undefined ? undefined : positive('concurrency', values.concurrency),
     floorConcurrencies: [2, 4, 8],
-    pairs: positive('pairs', values.pairs ?? (quick ? '1' : '3')),
+    pairs: positive('pairs', values.pairs ?? (quick ? '1' : '5')),
     sweepContacts: positive('sweep-contacts', values['sweep-contacts'] ?? (quick ? '50000' : '1000000')),
     warmUpJobs: positive('warm-up', values['warm-up'] ?? (quick ? '16' : '1000')),
     unchangedJobs: positive('unchanged-jobs', values['unchanged-jobs'] ?? (quick ? '600' : '2000')),
