@@ -58,19 +58,28 @@ async function measure(options: BenchOptions, cleanup: Cleanup): Promise<Figures
 
   // Filled in by runPairFloor, inside or outside the end-to-end run.
   let floor = null as Figures['floor'];
-  /** Pair 0's floor searches the concurrencies; every later pair's runs at the best one. */
+  const searchFloor = async () => {
+    step(`floor: the worker's image work alone at concurrency ${options.floorConcurrencies.join(', ')}`);
+    return runFloor(set.directory, image, options.floorConcurrencies);
+  };
+  /**
+   * Each pair's floor is a run of its own at the best concurrency, the first pair's too: the
+   * search's best run is the fastest of several, so it would also be the luckiest, and pair 1
+   * would be judged against a floor the machine's drift had flattered.
+   */
   const runPairFloor = async (pair: number): Promise<void> => {
     if (!floor) {
-      step(`floor: the worker's image work alone at concurrency ${options.floorConcurrencies.join(', ')}`);
-      const search = await runFloor(set.directory, image, options.floorConcurrencies);
-      floor = { ...search, pairs: [search.best] };
-      return;
+      const search = await searchFloor();
+      floor = { ...search, pairs: [] };
     }
     step(`pair ${pair + 1}: floor at concurrency ${floor.best.concurrency}, then changed`);
     const { best } = await runFloor(set.directory, image, [floor.best.concurrency]);
     floor.pairs.push(best);
   };
-  if (parts.has('floor') && !parts.has('changed')) await runPairFloor(0);
+  if (parts.has('floor') && !parts.has('changed')) {
+    const search = await searchFloor();
+    floor = { ...search, pairs: [search.best] };
+  }
 
   let endToEnd: EndToEndResult | null = null;
   let memory = null;
