@@ -12,8 +12,9 @@ import type { Provider } from '@smithy/types';
  * PUT against 0.42 ms this way (4,000 PUTs to s3rver at concurrency 8, after 3,000 to warm
  * up); a new picture makes three.
  *
- * It answers only the status code. Anything but the two answers the caller expects is left to
- * the SDK to send again, with its retries and its error parsing (see S3ObjectStore.putIfAbsent).
+ * It answers only the status code: on anything but stored, exists or not implemented, the
+ * caller has the SDK send the PUT again, with its retries and its error parsing
+ * (S3ObjectStore.conditionalPut).
  */
 export type DirectPut = (key: string, body: Buffer, headers: Record<string, string>) => Promise<number>;
 
@@ -77,7 +78,7 @@ export async function createDirectPut(
     });
     const signed = await signer.sign(request);
     const { response } = await handler.handle(signed as HttpRequest);
-    // An answer to a PUT has no body worth reading (an error's is re-read by the SDK's retry).
+    // Only the status matters: on an error the SDK sends the PUT again and reads its own answer.
     (response.body as NodeJS.ReadableStream | undefined)?.resume();
     return response.statusCode;
   };
