@@ -8,16 +8,30 @@ import { hasValidSignature } from '../helpers/sigv4-check.js';
 let s3: LocalS3;
 let store: S3ObjectStore;
 
+/** A store in front of `endpoint`, as the worker configures it for S3-compatible stores. */
+function storeAt(endpoint: string, bucket = s3.bucket): S3ObjectStore {
+  return new S3ObjectStore({ bucket, region: 'us-east-1', endpoint, forcePathStyle: true, publicBaseUrl: undefined });
+}
+
+/** Runs `use` with a store whose requests pass through a proxy to s3rver that may refuse them. */
+async function behindProxy(
+  refuse: Parameters<typeof startS3Proxy>[1],
+  use: (store: S3ObjectStore) => Promise<void>,
+): Promise<void> {
+  const proxy = await startS3Proxy(() => s3.endpoint, refuse);
+  const store = storeAt(proxy.endpoint);
+  try {
+    await use(store);
+  } finally {
+    store.close();
+    await proxy.close();
+  }
+}
+
 beforeAll(async () => {
   s3 = await startLocalS3();
   s3.useCredentialsInThisProcess();
-  store = new S3ObjectStore({
-    bucket: s3.bucket,
-    region: 'us-east-1',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    publicBaseUrl: undefined,
-  });
+  store = storeAt(s3.endpoint);
 });
 
 afterAll(async () => {
@@ -44,29 +58,18 @@ test('stores an object once, with immutable caching, and serves it at its public
 
 test('a new object costs one conditional PUT and an existing one a refused PUT, never a HEAD', async () => {
   const seen: string[] = [];
-  const watched = await startS3Proxy(
-    () => s3.endpoint,
+  await behindProxy(
     (incoming) => {
       seen.push(`${incoming.method}${incoming.headers['if-none-match'] === '*' ? ' if-none-match' : ''}`);
       return undefined;
     },
+    async (counted) => {
+      const key = `avatars/${'c'.repeat(64)}/256.webp`;
+      expect(await counted.putIfAbsent(key, Buffer.from('one'), 'image/webp')).toBe('uploaded');
+      expect(await counted.putIfAbsent(key, Buffer.from('one'), 'image/webp')).toBe('existed');
+      expect(seen).toEqual(['PUT if-none-match', 'PUT if-none-match']);
+    },
   );
-  const counted = new S3ObjectStore({
-    bucket: s3.bucket,
-    region: 'us-east-1',
-    endpoint: watched.endpoint,
-    forcePathStyle: true,
-    publicBaseUrl: undefined,
-  });
-  try {
-    const key = `avatars/${'c'.repeat(64)}/256.webp`;
-    expect(await counted.putIfAbsent(key, Buffer.from('one'), 'image/webp')).toBe('uploaded');
-    expect(await counted.putIfAbsent(key, Buffer.from('one'), 'image/webp')).toBe('existed');
-    expect(seen).toEqual(['PUT if-none-match', 'PUT if-none-match']);
-  } finally {
-    counted.close();
-    await watched.close();
-  }
 });
 
 /** Who sent a request: the SDK marks each of its own with an invocation id. */
@@ -75,130 +78,86 @@ const sender = (incoming: IncomingMessage) => (incoming.headers['amz-sdk-invocat
 test('the conditional PUT goes out without the SDK, signed so that any key is stored where the SDK reads it', async () => {
   const seen: string[] = [];
   const signed: boolean[] = [];
-  const watched = await startS3Proxy(
-    () => s3.endpoint,
+  await behindProxy(
     (incoming) => {
       seen.push(`${sender(incoming)} ${incoming.method}`);
       signed.push(hasValidSignature(incoming, s3.credentials, 'us-east-1'));
       return undefined;
     },
+    async (direct) => {
+      const key = "avatars/odd key+plus (ã)/it's*~!/96.webp";
+      expect(await direct.putIfAbsent(key, Buffer.from('odd'), 'image/webp')).toBe('uploaded');
+      expect(await direct.putIfAbsent(key, Buffer.from('odd'), 'image/webp')).toBe('existed');
+      // Read back through the same proxy, so the SDK's own request is checked the same way.
+      const object = await direct.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+      expect(seen).toEqual(['direct PUT', 'direct PUT', 'sdk GET']);
+      expect(signed).toEqual([true, true, true]);
+      expect(object.ContentType).toBe('image/webp');
+      expect(object.CacheControl).toBe('public, max-age=31536000, immutable');
+      expect(await object.Body?.transformToString()).toBe('odd');
+    },
   );
-  const direct = new S3ObjectStore({
-    bucket: s3.bucket,
-    region: 'us-east-1',
-    endpoint: watched.endpoint,
-    forcePathStyle: true,
-    publicBaseUrl: undefined,
-  });
-  try {
-    const key = "avatars/odd key+plus (ã)/it's*~!/96.webp";
-    expect(await direct.putIfAbsent(key, Buffer.from('odd'), 'image/webp')).toBe('uploaded');
-    expect(await direct.putIfAbsent(key, Buffer.from('odd'), 'image/webp')).toBe('existed');
-    // Read back through the same proxy, so the SDK's own request is checked the same way.
-    const object = await direct.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-    expect(seen).toEqual(['direct PUT', 'direct PUT', 'sdk GET']);
-    expect(signed).toEqual([true, true, true]);
-    expect(object.ContentType).toBe('image/webp');
-    expect(object.CacheControl).toBe('public, max-age=31536000, immutable');
-    expect(await object.Body?.transformToString()).toBe('odd');
-  } finally {
-    direct.close();
-    await watched.close();
-  }
 });
 
 test('an answer the direct PUT does not expect is sent again by the SDK, with its retries', async () => {
   const seen: string[] = [];
   let failures = 2;
-  const flaky = await startS3Proxy(
-    () => s3.endpoint,
+  await behindProxy(
     (incoming) => {
       seen.push(`${sender(incoming)} ${incoming.method}`);
       if (failures === 0) return undefined;
       failures -= 1;
       return { status: 503, code: 'SlowDown', message: 'reduce your request rate' };
     },
+    async (retried) => {
+      expect(await retried.putIfAbsent(`avatars/${'f'.repeat(64)}/96.webp`, Buffer.from('z'), 'image/webp')).toBe(
+        'uploaded',
+      );
+      expect(seen).toEqual(['direct PUT', 'sdk PUT', 'sdk PUT']);
+    },
   );
-  const retried = new S3ObjectStore({
-    bucket: s3.bucket,
-    region: 'us-east-1',
-    endpoint: flaky.endpoint,
-    forcePathStyle: true,
-    publicBaseUrl: undefined,
-  });
-  try {
-    expect(await retried.putIfAbsent(`avatars/${'f'.repeat(64)}/96.webp`, Buffer.from('z'), 'image/webp')).toBe(
-      'uploaded',
-    );
-    expect(seen).toEqual(['direct PUT', 'sdk PUT', 'sdk PUT']);
-  } finally {
-    retried.close();
-    await flaky.close();
-  }
 });
 
 test("a store that refuses the direct PUT but takes the SDK's gets only the SDK's from then on", async () => {
   const seen: string[] = [];
   // A store that insists on something only the SDK sends.
-  const picky = await startS3Proxy(
-    () => s3.endpoint,
+  await behindProxy(
     (incoming) => {
       seen.push(`${sender(incoming)} ${incoming.method}`);
       return sender(incoming) === 'direct' ? { status: 400, code: 'InvalidRequest', message: 'no' } : undefined;
     },
+    async (sdkOnly) => {
+      for (const letter of ['g', 'h']) {
+        const key = `avatars/${letter.repeat(64)}/96.webp`;
+        expect(await sdkOnly.putIfAbsent(key, Buffer.from(letter), 'image/webp')).toBe('uploaded');
+      }
+      expect(seen).toEqual(['direct PUT', 'sdk PUT', 'sdk PUT']);
+    },
   );
-  const sdkOnly = new S3ObjectStore({
-    bucket: s3.bucket,
-    region: 'us-east-1',
-    endpoint: picky.endpoint,
-    forcePathStyle: true,
-    publicBaseUrl: undefined,
-  });
-  try {
-    for (const letter of ['g', 'h']) {
-      const key = `avatars/${letter.repeat(64)}/96.webp`;
-      expect(await sdkOnly.putIfAbsent(key, Buffer.from(letter), 'image/webp')).toBe('uploaded');
-    }
-    expect(seen).toEqual(['direct PUT', 'sdk PUT', 'sdk PUT']);
-  } finally {
-    sdkOnly.close();
-    await picky.close();
-  }
 });
 
 test('a store without conditional writes (501) gets HEAD-then-PUT from then on', async () => {
   const seen: string[] = [];
   // An older S3-compatible store: it refuses If-None-Match on PUT and serves everything else.
-  const older = await startS3Proxy(
-    () => s3.endpoint,
+  await behindProxy(
     (incoming) => {
       const conditional = incoming.method === 'PUT' && incoming.headers['if-none-match'] === '*';
       seen.push(`${incoming.method}${conditional ? ' if-none-match' : ''}`);
       return conditional ? { status: 501, code: 'NotImplemented', message: 'not here' } : undefined;
     },
+    async (fallback) => {
+      expect(await fallback.putIfAbsent(`avatars/${'d'.repeat(64)}/96.webp`, Buffer.from('x'), 'image/webp')).toBe(
+        'uploaded',
+      );
+      expect(await fallback.putIfAbsent(`avatars/${'d'.repeat(64)}/96.webp`, Buffer.from('x'), 'image/webp')).toBe(
+        'existed',
+      );
+      expect(await fallback.putIfAbsent(`avatars/${'e'.repeat(64)}/96.webp`, Buffer.from('y'), 'image/webp')).toBe(
+        'uploaded',
+      );
+      expect(seen).toEqual(['PUT if-none-match', 'HEAD', 'PUT', 'HEAD', 'HEAD', 'PUT']);
+    },
   );
-  const fallback = new S3ObjectStore({
-    bucket: s3.bucket,
-    region: 'us-east-1',
-    endpoint: older.endpoint,
-    forcePathStyle: true,
-    publicBaseUrl: undefined,
-  });
-  try {
-    expect(await fallback.putIfAbsent(`avatars/${'d'.repeat(64)}/96.webp`, Buffer.from('x'), 'image/webp')).toBe(
-      'uploaded',
-    );
-    expect(await fallback.putIfAbsent(`avatars/${'d'.repeat(64)}/96.webp`, Buffer.from('x'), 'image/webp')).toBe(
-      'existed',
-    );
-    expect(await fallback.putIfAbsent(`avatars/${'e'.repeat(64)}/96.webp`, Buffer.from('y'), 'image/webp')).toBe(
-      'uploaded',
-    );
-    expect(seen).toEqual(['PUT if-none-match', 'HEAD', 'PUT', 'HEAD', 'HEAD', 'PUT']);
-  } finally {
-    fallback.close();
-    await older.close();
-  }
 });
 
 test('public URLs: a configured base wins, then virtual-host and AWS styles', () => {
@@ -216,13 +175,7 @@ test('public URLs: a configured base wins, then virtual-host and AWS styles', ()
 });
 
 test('a missing bucket is a permanent storage error that says what was refused', async () => {
-  const broken = new S3ObjectStore({
-    bucket: 'no-such-bucket',
-    region: 'us-east-1',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    publicBaseUrl: undefined,
-  });
+  const broken = storeAt(s3.endpoint, 'no-such-bucket');
   await expect(broken.putIfAbsent('k/1.webp', Buffer.from('x'), 'image/webp')).rejects.toMatchObject({
     code: 'STORAGE_FAILED',
     retryable: false,
