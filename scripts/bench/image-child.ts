@@ -1,5 +1,5 @@
 /**
- * The floor and the encoder table, in a process of their own so that process.cpuUsage()
+ * The floor and the encoder table, in a process of their own so that its CPU (from /proc)
  * counts the image work (every libvips thread included) and nothing of the bench's
  * simulators, sampling or output. Reads one JSON request from argv, prints one JSON line.
  */
@@ -45,7 +45,6 @@ const WARM_UP_PICTURES = 8;
 
 /** Runs work(0..count-1) with `concurrency` in flight, timing wall clock and this process's CPU. */
 async function timed(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<TimedRun> {
-  const cpuBefore = process.cpuUsage();
   const threadsBefore = await threadCpuMs('self');
   const started = performance.now();
   let next = 0;
@@ -55,15 +54,15 @@ async function timed(count: number, concurrency: number, work: (index: number) =
     }),
   );
   const wallMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  const threadsAfter = await threadCpuMs('self');
+  const byThread = threadCpuPer(threadsBefore, await threadCpuMs('self'), count);
   return {
     concurrency,
     count,
     wallMs: Math.round(wallMs),
     avatarsPerSecond: (count / wallMs) * 1000,
-    cpuMsPerAvatar: (cpu.user + cpu.system) / 1000 / count,
-    cpuMsPerAvatarByThread: threadCpuPer(threadsBefore, threadsAfter, count),
+    // The same reading as the worker's passes (end-to-end.ts), so the two compare exactly.
+    cpuMsPerAvatar: byThread.main + byThread.libvips + byThread.other,
+    cpuMsPerAvatarByThread: byThread,
   };
 }
 
