@@ -7,7 +7,7 @@ import type { CheckedJob, WorkerProcess } from './worker-process.js';
 /**
  * Parts 2 and 3: N new contacts through the real worker (each with its own picture, so each
  * is decoded, encoded and stored), `pairs` times over with other contacts and other bytes of
- * the same pictures, a floor run before each pass but the first (see bench.ts); then the
+ * the same pictures, a floor run before each pass (see bench.ts); then the
  * first pass's N re-checked at refresh priority (Z-API links to the same bytes at the same
  * CDN path, so each is found unchanged without a download), then re-checked once more by a
  * worker with PICTURE_VERIFY_MAX_AGE=0, which downloads and hashes every picture. Worker CPU

@@ -13,8 +13,8 @@ export interface BenchOptions {
   /** Concurrencies the floor tries; the best counts. */
   floorConcurrencies: number[];
   /**
-   * Floor/changed pairs, alternated (the first floor is the search over floorConcurrencies,
-   * the others run at the best one); the targets take the median of the pairs' ratios.
+   * Floor/changed pairs, alternated (each floor a run of its own at the concurrency the search
+   * over floorConcurrencies found best); the targets take the median of the pairs' ratios.
    */
   pairs: number;
   sweepContacts: number;

@@ -30,7 +30,10 @@ export interface BenchResult {
   machine: Record<string, unknown>;
   settings: { image: Config['image']; tuningEnvironment: Record<string, string> };
   pictures: PictureSetSummary;
-  /** `pairs[i]`: the floor that `changed.pairs[i]` is judged against; `pairs[0]` is `best`. */
+  /**
+   * `pairs[i]`: the floor run, at `best`'s concurrency, that `changed.pairs[i]` is judged against.
+   * Without the changed part, `pairs` is `[best]`.
+   */
   floor: (FloorResult & { pairs: FloorRun[] }) | null;
   changed: { workerConcurrency: number; warmUpJobs: number; pairs: PassResult[] } | null;
   unchanged: PassResult | null;
