@@ -50,7 +50,7 @@ async function measureIdle(instances: number, idleMs = IDLE_MS) {
       REFRESH_CRON: 'off',
       LOG_LEVEL: 'silent',
     };
-    const config = loadConfig(env, { storage: true, instances: true });
+    const config = loadConfig(env, { storage: true });
     globalThis.gc?.(); // under --expose-gc: both heap figures count retained memory, not garbage
     const heapBefore = process.memoryUsage().heapUsed;
     const clientsBefore = await info('clients', 'connected_clients');

@@ -48,7 +48,7 @@ export class AvatarArchiver {
       delete merged.ZAPI_INSTANCE_ID;
       delete merged.ZAPI_INSTANCE_TOKEN;
     }
-    const config = loadConfig(merged, { instances: true });
+    const config = loadConfig(merged);
     this.container = new Container(config, createLogger(config.logLevel));
   }
 

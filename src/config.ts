@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
+import { parseTokenKey } from './instances/token-cipher.js';
 
 /**
  * The only reader of process.env. Every variable is validated once at start-up into a
@@ -146,6 +147,17 @@ const instanceList = z
     });
   });
 
+const TOKEN_KEY_MESSAGE = 'expected 32 bytes as 64 hex digits or base64 (e.g. openssl rand -base64 32)';
+
+const tokenKey = z.string().transform((value, ctx) => {
+  const key = parseTokenKey(value);
+  if (!key) {
+    ctx.addIssue({ code: 'custom', message: TOKEN_KEY_MESSAGE });
+    return z.NEVER;
+  }
+  return key;
+});
+
 const avatarSizes = z
   .string()
   .optional()
@@ -176,6 +188,21 @@ const envSchema = z.object({
   ZAPI_INSTANCE_TOKEN: z.string().optional(),
   ZAPI_INSTANCES: instanceList,
   ZAPI_TIMEOUT_MS: positiveInt(15_000, 120_000),
+  ZAPI_PARTNER_TOKEN: z.string().optional(),
+
+  INSTANCE_TOKEN_KEY: tokenKey.optional(),
+  INSTANCE_TOKEN_KEY_PREVIOUS: z
+    .string()
+    .optional()
+    .transform((value, ctx) =>
+      csv(value ?? '').flatMap((entry) => {
+        const key = parseTokenKey(entry);
+        if (!key) ctx.addIssue({ code: 'custom', message: TOKEN_KEY_MESSAGE });
+        return key ? [key] : [];
+      }),
+    ),
+  INSTANCE_RELOAD_INTERVAL: duration('30s'),
+  INSTANCE_SYNC_INTERVAL: duration('10m', { zeroAllowed: true }),
 
   S3_BUCKET: z
     .string()
@@ -265,7 +292,6 @@ export interface S3Settings {
 /** What the command being started needs, so `migrate` does not demand S3 or Z-API settings. */
 export interface ConfigNeeds {
   storage?: boolean;
-  instances?: boolean;
   /** `serve`: the HTTP API needs its bearer token. */
   api?: boolean;
 }
@@ -277,8 +303,21 @@ export interface Config {
   zapi: {
     baseUrl: string;
     clientToken: string | undefined;
+    /** ZAPI_INSTANCE_ID/ZAPI_INSTANCES: used as they are, never stored; the registry holds the others. */
     instances: ZapiInstance[];
     timeoutMs: number;
+    /** The integrator ("partner") API token; null = no partner sync. */
+    partnerToken: string | null;
+  };
+  instances: {
+    /** INSTANCE_TOKEN_KEY: null when unset, and then the registry can be neither read nor written. */
+    tokenKey: Buffer | null;
+    /** INSTANCE_TOKEN_KEY_PREVIOUS: still read, never written, during a rotation. */
+    previousKeys: Buffer[];
+    /** Running processes re-read the registry this often, besides on every change notification. */
+    reloadIntervalMs: number;
+    /** How often the worker pulls the partner listing; 0 = only `instances sync`. */
+    syncIntervalMs: number;
   };
   /** Null only for commands that never touch storage (see ConfigNeeds). */
   s3: S3Settings | null;
@@ -359,9 +398,6 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
 /** What the command needs but the environment lacks, judged on the raw values so these lines join any others. */
 function missingForNeeds(env: Record<string, string>, needs: ConfigNeeds): string[] {
   const problems: string[] = [];
-  if (needs.instances && !env.ZAPI_INSTANCES && !(env.ZAPI_INSTANCE_ID || env.ZAPI_INSTANCE_TOKEN)) {
-    problems.push('ZAPI_INSTANCE_ID/ZAPI_INSTANCE_TOKEN or ZAPI_INSTANCES: is required (at least one Z-API instance)');
-  }
   if (needs.storage && !env.S3_BUCKET) problems.push('S3_BUCKET: is required');
   if (needs.api && !env.API_TOKEN) {
     problems.push('API_TOKEN: is required by serve (every /v1 route needs it; e.g. openssl rand -hex 24)');
@@ -411,6 +447,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       clientToken: e.ZAPI_CLIENT_TOKEN,
       instances,
       timeoutMs: e.ZAPI_TIMEOUT_MS,
+      partnerToken: e.ZAPI_PARTNER_TOKEN ?? null,
+    },
+    instances: {
+      tokenKey: e.INSTANCE_TOKEN_KEY ?? null,
+      previousKeys: e.INSTANCE_TOKEN_KEY_PREVIOUS,
+      reloadIntervalMs: e.INSTANCE_RELOAD_INTERVAL,
+      syncIntervalMs: e.INSTANCE_SYNC_INTERVAL,
     },
     s3:
       e.S3_BUCKET === undefined

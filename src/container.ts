@@ -1,6 +1,10 @@
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { ContactsRepository } from './db/contacts-repository.js';
+import { InstancesRepository } from './db/instances-repository.js';
+import { InstanceDirectory } from './instances/instance-directory.js';
+import { InstanceRegistry } from './instances/instance-registry.js';
+import { TokenCipher } from './instances/token-cipher.js';
 import { NewContactListener } from './db/new-contact-listener.js';
 import { openDatabase, type Database, type PrismaClient } from './db/prisma-client.js';
 import { createImageDownloader } from './download/image-downloader.js';
@@ -44,6 +48,10 @@ export class Container {
   readonly database: Database;
   readonly contacts: ContactsRepository;
   readonly sweeps: SweepsRepository;
+  readonly instancesRepository: InstancesRepository;
+  /** The enabled instances; usable once openInstances() has resolved. */
+  readonly instances: InstanceDirectory;
+  private instancesOpened: Promise<InstanceDirectory> | undefined;
   private readonly connections: Redis[] = [];
   private readonly closers: (() => Promise<void> | void)[] = [];
   private producerConnection: Redis | undefined;
@@ -64,7 +72,42 @@ export class Container {
     this.database = database;
     this.contacts = new ContactsRepository(database);
     this.sweeps = new SweepsRepository(database.pool);
+    this.instancesRepository = new InstancesRepository(database.pool);
+    this.instances = new InstanceDirectory({
+      repository: this.instancesRepository,
+      cipher: this.tokenCipher(),
+      envInstances: config.zapi.instances,
+      logger,
+      databaseUrl: config.databaseUrl,
+      reloadIntervalMs: config.instances.reloadIntervalMs,
+    });
     this.closers.push(() => database.close());
+  }
+
+  /**
+   * Loads the instance directory once. `watch`: keep it current (LISTEN plus the periodic
+   * check) until close(): what running services do; one-shot commands read it once.
+   */
+  openInstances(options: { watch?: boolean } = {}): Promise<InstanceDirectory> {
+    this.instancesOpened ??= (async () => {
+      if (options.watch) {
+        this.closers.push(() => this.instances.stop());
+        await this.instances.watch();
+      } else {
+        await this.instances.reload();
+      }
+      return this.instances;
+    })();
+    return this.instancesOpened;
+  }
+
+  instanceRegistry(): InstanceRegistry {
+    return new InstanceRegistry(this.instancesRepository, this.tokenCipher(), this.config.zapi.instances);
+  }
+
+  private tokenCipher(): TokenCipher | null {
+    const { tokenKey, previousKeys } = this.config.instances;
+    return tokenKey ? new TokenCipher(tokenKey, previousKeys) : null;
   }
 
   /** Prisma's client, created on first use (see Database): commands and the HTTP API only. */
@@ -78,7 +121,7 @@ export class Container {
       new ArchiveQueues(this.producer(), {
         prefix: this.config.queuePrefix,
         attempts: this.config.worker.attempts,
-        instanceIds: this.config.zapi.instances.map((instance) => instance.id),
+        instances: this.instances,
       }),
     );
     return this.archiveQueuesInstance;
@@ -95,6 +138,8 @@ export class Container {
       this.config.queuePrefix,
       this.config.worker.maxRequestsPerSecond,
       this.config.worker.maxRequestsPerDay,
+      undefined,
+      (id) => this.instances.get(id),
     );
     return this.budgetInstance;
   }
@@ -123,7 +168,7 @@ export class Container {
     if (!this.newContactListenerInstance) {
       const listener = new NewContactListener({
         databaseUrl: this.config.databaseUrl,
-        instanceIds: this.config.zapi.instances.map((instance) => instance.id),
+        instances: this.instances,
         contacts: this.contacts,
         queues: this.archiveQueues(),
         logger: this.logger,
@@ -148,7 +193,6 @@ export class Container {
     const metrics = this.metrics();
     const budget = this.zapiCallBudget();
     const { contacts = this.contacts, ...others } = overrides;
-    const instances = new Map(config.zapi.instances.map((instance) => [instance.id, instance]));
     const source = countedSource(createZapiClient(config.zapi), metrics);
     const counted = countedDownloader(downloader, metrics);
     const processor = limitConcurrency(
@@ -165,7 +209,7 @@ export class Container {
     };
     return (steps) =>
       new ArchiveContactService({
-        instances,
+        instances: this.instances,
         // Pacing outside counting and timing: a call held back by the pace is not a call.
         source: pacedCalls(timedMethods(source, 'lookup', ['getProfilePictureLink'], steps), budget),
         downloader: timedMethods(counted, 'download', ['download'], steps),
@@ -194,7 +238,7 @@ export class Container {
       prefix: config.queuePrefix,
       queues: this.archiveQueues(),
       status: createZapiStatus(config.zapi),
-      instances: config.zapi.instances,
+      instances: this.instances,
       logger: this.logger,
       failuresToOpen: config.worker.breakerFailures,
       firstProbeMs: config.worker.breakerProbeMs,

@@ -117,7 +117,7 @@ export async function startRig(cleanup: Cleanup, worker: WorkerCommand): Promise
     LOG_LEVEL: 'info',
     ...overrides,
   });
-  const config = loadConfig(workerEnvironment(), { storage: true, instances: true });
+  const config = loadConfig(workerEnvironment(), { storage: true });
   const container = new Container(config, createLogger('warn'));
   cleanup.add('producer connections', () => container.close());
   cleanup.add('child processes', stopAllChildren);

@@ -26,9 +26,28 @@ export function createContainer(needs: ConfigNeeds = {}, logTo: 'stdout' | 'stde
   return new Container(config, createLogger(config.logLevel, destination));
 }
 
-/** Reading the database works for any instance id; talking to Z-API needs a configured one. */
-export function resolveInstance(config: Config, requested: string | undefined, mustBeConfigured = true): string {
-  const ids = config.zapi.instances.map((instance) => instance.id);
+/** A container for a one-shot command: the instance directory read once, as the command starts. */
+export async function openContainer(needs: ConfigNeeds = {}): Promise<Container> {
+  const container = createContainer(needs);
+  try {
+    await container.openInstances();
+  } catch (error) {
+    await container.close();
+    throw error;
+  }
+  return container;
+}
+
+/**
+ * Reading the database works for any instance id; talking to Z-API needs an enabled one,
+ * from the environment or the registry.
+ */
+export async function resolveInstance(
+  container: Container,
+  requested: string | undefined,
+  mustBeConfigured = true,
+): Promise<string> {
+  const ids = (await container.openInstances()).ids();
   if (requested !== undefined) {
     if (mustBeConfigured && !ids.includes(requested)) {
       throw new UsageError(`unknown instance ${requested}; configured instances: ${ids.join(', ') || 'none'}`);
@@ -37,7 +56,9 @@ export function resolveInstance(config: Config, requested: string | undefined, m
   }
   if (ids.length === 1) return ids[0]!;
   if (ids.length === 0) {
-    throw new UsageError('no Z-API instance is configured: pass --instance ID or set ZAPI_INSTANCE_ID/ZAPI_INSTANCES');
+    throw new UsageError(
+      'no Z-API instance is configured: pass --instance ID, set ZAPI_INSTANCE_ID/ZAPI_INSTANCES, or run `instances add`',
+    );
   }
   throw new UsageError(`several instances are configured (${ids.join(', ')}): choose one with --instance ID`);
 }

@@ -32,8 +32,8 @@ export const NEW_CONTACT_CHANNEL = 'avatar_archiver_new_contact';
 export interface NewContactListenerDeps {
   /** DATABASE_URL; its `?schema=` is the schema whose rows this listener takes. */
   databaseUrl: string;
-  /** The configured Z-API instances; rows of others are left alone (the sweep ignores them too). */
-  instanceIds: readonly string[];
+  /** The enabled Z-API instances (InstanceDirectory); rows of others are left alone (the sweep ignores them too). */
+  instances: { has(id: string): boolean };
   contacts: Pick<ContactsRepository, 'rejectInvalidPhones'>;
   queues: Pick<ArchiveQueues, 'enqueue'>;
   logger: Logger;
@@ -78,7 +78,6 @@ export class NewContactListener extends EventEmitter<NewContactListenerEvents> {
   private readonly connectionString: string;
   private readonly schema: string;
   private readonly table: string;
-  private readonly instanceIds: Set<string>;
   private readonly logger: Logger;
   private readonly batchWindowMs: number;
   private readonly maxBatch: number;
@@ -105,7 +104,6 @@ export class NewContactListener extends EventEmitter<NewContactListenerEvents> {
     this.schema = schema;
     this.table = `${pg.escapeIdentifier(schema)}."contacts"`;
     this.applicationName = clipBytes(`avatar-archiver listen ${schema}`, 63);
-    this.instanceIds = new Set(deps.instanceIds);
     this.logger = deps.logger.child({ component: 'new-contact-listener' });
     this.batchWindowMs = deps.batchWindowMs ?? 50;
     this.maxBatch = deps.maxBatch ?? 500;
@@ -231,7 +229,7 @@ export class NewContactListener extends EventEmitter<NewContactListenerEvents> {
     if (payload === null || typeof payload !== 'object' || payload.schema !== this.schema) return;
     if (typeof payload.id !== 'number' || !Number.isSafeInteger(payload.id)) return;
     // Skipped before any read when the payload says so; null (too long to send) is decided on the row.
-    if (typeof payload.instance_id === 'string' && !this.instanceIds.has(payload.instance_id)) {
+    if (typeof payload.instance_id === 'string' && !this.deps.instances.has(payload.instance_id)) {
       this.reportUnconfigured(payload.instance_id);
       return;
     }
@@ -258,7 +256,7 @@ export class NewContactListener extends EventEmitter<NewContactListenerEvents> {
       const rows = await this.readDue(ids);
       const configured: ContactRow[] = [];
       for (const row of rows) {
-        if (this.instanceIds.has(row.instance_id)) configured.push(row);
+        if (this.deps.instances.has(row.instance_id)) configured.push(row);
         else this.reportUnconfigured(row.instance_id);
       }
       const { payloads, invalid } = jobsForDueContacts(

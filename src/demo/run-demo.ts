@@ -50,7 +50,7 @@ async function main(): Promise<number> {
       WEBHOOK_SECRET: `demo-webhook-${randomBytes(12).toString('hex')}`,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
     },
-    { storage: true, instances: true },
+    { storage: true },
   );
   const container = new Container(config, createLogger(config.logLevel));
   let worker: Awaited<ReturnType<typeof startArchiveWorker>> | undefined;

@@ -31,10 +31,9 @@ export class ContactEraser {
 
   async erase(instanceId: string, phone: string, options: { keepContact: boolean }): Promise<ErasureResult> {
     // A job still waiting would bring the contact (and its picture) back.
-    if (this.queues.instanceIds.includes(instanceId)) {
-      const job = await this.queues.queue(instanceId).getJob(archiveJobId({ instanceId, phone }));
-      if (job && !(await job.isActive())) await job.remove();
-    }
+    // Disabled instances too: their jobs wait for them to come back.
+    const job = await this.queues.anyQueue(instanceId).getJob(archiveJobId({ instanceId, phone }));
+    if (job && !(await job.isActive())) await job.remove();
     const plan = await this.contacts.erasurePlan(instanceId, phone);
     if (!plan) return { found: false, versionsDeleted: 0, objectsDeleted: 0, keptContact: false };
     await this.store.deleteObjects(plan.keys);

@@ -12,8 +12,8 @@ import {
 export interface ArchiveQueuesOptions {
   prefix: string;
   attempts: number;
-  /** The configured Z-API instances: one queue each. */
-  instanceIds: string[];
+  /** The enabled Z-API instances (InstanceDirectory): one queue each, created on first use. */
+  instances: { ids(): string[]; has(id: string): boolean };
 }
 
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed'] as const;
@@ -30,14 +30,35 @@ export class ArchiveQueues {
 
   constructor(
     private readonly connection: Redis,
-    options: ArchiveQueuesOptions,
-  ) {
-    for (const id of options.instanceIds) {
-      const queue = new Queue<ArchiveJobPayload>(archiveQueueName(id), {
-        connection,
-        prefix: options.prefix,
+    private readonly options: ArchiveQueuesOptions,
+  ) {}
+
+  /** The enabled instances, as of now. */
+  get instanceIds(): string[] {
+    return this.options.instances.ids();
+  }
+
+  /** Enabled instances only: nothing is queued for a disabled or unknown one. */
+  queue(instanceId: string): Queue<ArchiveJobPayload> {
+    if (!this.options.instances.has(instanceId)) {
+      throw new Error(`instance ${instanceId} is not configured or is disabled, so it has no archive queue`);
+    }
+    return this.anyQueue(instanceId);
+  }
+
+  /**
+   * Any instance's queue, enabled or not: for the jobs a disabled or removed instance left
+   * behind (erasure removes them, removal drains them). Queue objects share the producer
+   * connection, so one per instance costs no connection.
+   */
+  anyQueue(instanceId: string): Queue<ArchiveJobPayload> {
+    let queue = this.queues.get(instanceId);
+    if (!queue) {
+      queue = new Queue<ArchiveJobPayload>(archiveQueueName(instanceId), {
+        connection: this.connection,
+        prefix: this.options.prefix,
         defaultJobOptions: {
-          attempts: options.attempts,
+          attempts: this.options.attempts,
           backoff: { type: 'archive' },
           removeOnComplete: true,
           removeOnFail: true,
@@ -46,17 +67,8 @@ export class ArchiveQueues {
       // Each queue re-emits its connection's errors, and BullMQ prints unheard ones raw to
       // stderr; the shared connection already logs each once (Container.redis).
       queue.on('error', () => undefined);
-      this.queues.set(id, queue);
+      this.queues.set(instanceId, queue);
     }
-  }
-
-  get instanceIds(): string[] {
-    return [...this.queues.keys()];
-  }
-
-  queue(instanceId: string): Queue<ArchiveJobPayload> {
-    const queue = this.queues.get(instanceId);
-    if (!queue) throw new Error(`instance ${instanceId} is not configured, so it has no archive queue`);
     return queue;
   }
 
@@ -121,8 +133,8 @@ export class ArchiveQueues {
 
   async countsByInstance(): Promise<Record<string, ArchiveJobCounts>> {
     const entries = await Promise.all(
-      [...this.queues].map(async ([id, queue]) => {
-        const counts = await queue.getJobCounts(...JOB_STATES);
+      this.instanceIds.map(async (id) => {
+        const counts = await this.anyQueue(id).getJobCounts(...JOB_STATES);
         return [id, Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0]))] as const;
       }),
     );

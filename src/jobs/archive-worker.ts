@@ -26,7 +26,12 @@ export interface ArchiveWorkerOptions {
   budget: ZapiCallBudget;
   metrics: Metrics;
   breakers: Pick<InstanceBreakers, 'recordSuccess' | 'recordFailure'>;
+  /** Whether the instance is still enabled (InstanceDirectory.has). */
+  isActive(instanceId: string): boolean;
 }
+
+/** A job of an instance disabled while it waited goes back for this long; its worker is closing meanwhile. */
+const INACTIVE_DELAY_MS = 60_000;
 
 /** The pipeline for one job, with its calls timed into that job's steps (Container.archiveServices). */
 export type ArchiveServiceFor = (steps: JobSteps) => ArchiveContactService;
@@ -66,6 +71,14 @@ export function createArchiveWorker(
     const elapsedMs = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
     const steps = new JobSteps();
     const service = serviceFor(steps);
+
+    if (!options.isActive(request.instanceId)) {
+      // Disabled or removed after the job was taken: no Z-API call, no failure recorded; the
+      // job waits in the queue, and comes back if the instance does.
+      log.info({ outcome: 'instance_inactive' }, 'instance disabled: job put back');
+      await job.moveToDelayed(Date.now() + INACTIVE_DELAY_MS, token);
+      throw new DelayedError();
+    }
 
     if (refresh && (await options.budget.spent(request.instanceId))) {
       const until = options.budget.nextDay();

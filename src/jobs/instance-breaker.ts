@@ -17,9 +17,10 @@ export interface BreakerState {
 export interface InstanceBreakersDeps {
   redis: Redis;
   prefix: string;
-  queues: ArchiveQueues;
+  queues: Pick<ArchiveQueues, 'anyQueue'>;
   status: InstanceStatusSource;
-  instances: ZapiInstance[];
+  /** The enabled instances, read at each probe round (InstanceDirectory). */
+  instances: { all(): ZapiInstance[] };
   logger: Logger;
   /** ZAPI_BREAKER_FAILURES: failed calls in a row that open the breaker. */
   failuresToOpen: number;
@@ -110,14 +111,14 @@ export class InstanceBreakers {
     };
     const opened = await this.deps.redis.set(this.key('breaker', instanceId), JSON.stringify(state), 'NX');
     // Pausing again is harmless, and repairs a process that died between the two steps.
-    await this.deps.queues.queue(instanceId).pause();
+    await this.deps.queues.anyQueue(instanceId).pause();
     if (opened === 'OK')
       this.deps.logger.warn({ instance: instanceId, reason }, 'circuit breaker opened: instance paused');
   }
 
   async close(instanceId: string, why: string): Promise<void> {
     const closed = await this.deps.redis.del(this.key('breaker', instanceId), this.key('breaker-failures', instanceId));
-    await this.deps.queues.queue(instanceId).resume();
+    await this.deps.queues.anyQueue(instanceId).resume();
     if (closed > 0) this.deps.logger.info({ instance: instanceId, why }, 'circuit breaker closed: instance resumed');
   }
 
@@ -135,7 +136,7 @@ export class InstanceBreakers {
   }
 
   private async probeDue(): Promise<void> {
-    for (const instance of this.deps.instances) {
+    for (const instance of this.deps.instances.all()) {
       try {
         const state = await this.state(instance.id);
         if (!state || state.nextProbeAt > this.now()) continue;

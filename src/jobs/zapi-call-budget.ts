@@ -26,6 +26,11 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 0
 `;
 
+export interface InstanceLimits {
+  maxRequestsPerSecond: number | null;
+  maxRequestsPerDay: number | null;
+}
+
 /** The instance made its ZAPI_MAX_REQUESTS_PER_SECOND calls in the last second; the job comes back later. */
 export class InstanceBusyError extends Error {
   override readonly name = 'InstanceBusyError';
@@ -65,6 +70,8 @@ export class ZapiCallBudget {
     readonly maxPerSecond: number,
     readonly maxPerDay: number | null,
     private readonly now: () => Date = () => new Date(),
+    /** An instance's own limits (the registry's max_requests_per_*); null fields fall back to the two above. */
+    private readonly limitsOf: (instanceId: string) => InstanceLimits | undefined = () => undefined,
   ) {
     if (!('takeZapiCall' in redis)) redis.defineCommand('takeZapiCall', { numberOfKeys: 2, lua: TAKE_CALL });
     this.redis = redis as BudgetRedis;
@@ -75,7 +82,7 @@ export class ZapiCallBudget {
     const waitMs = await this.redis.takeZapiCall(
       this.key('zapi-pace', instanceId),
       this.dayKey(instanceId),
-      this.maxPerSecond,
+      this.perSecond(instanceId),
       SECOND_MS,
       randomUUID(),
       // Kept a day longer than it counts, so `status` can still show yesterday's figure at 00:01.
@@ -89,7 +96,16 @@ export class ZapiCallBudget {
   }
 
   async spent(instanceId: string): Promise<boolean> {
-    return this.maxPerDay !== null && (await this.usedToday(instanceId)) >= this.maxPerDay;
+    const perDay = this.perDay(instanceId);
+    return perDay !== null && (await this.usedToday(instanceId)) >= perDay;
+  }
+
+  perSecond(instanceId: string): number {
+    return this.limitsOf(instanceId)?.maxRequestsPerSecond ?? this.maxPerSecond;
+  }
+
+  perDay(instanceId: string): number | null {
+    return this.limitsOf(instanceId)?.maxRequestsPerDay ?? this.maxPerDay;
   }
 
   /** When a spent budget is whole again. */

@@ -35,7 +35,8 @@ export const ARCHIVE_CONTACT_METHODS = [
 ] as const;
 
 export interface ArchiveDependencies {
-  instances: ReadonlyMap<string, ZapiInstance>;
+  /** The enabled instances (InstanceDirectory): read at each call, so a rotated token is used at once. */
+  instances: { get(id: string): ZapiInstance | undefined };
   source: ProfilePictureSource;
   downloader: ImageDownloader;
   processor: ImageProcessor;

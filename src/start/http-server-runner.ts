@@ -15,6 +15,7 @@ export interface RunningServer {
 export async function createHttpApp(container: Container): Promise<FastifyInstance> {
   const { config } = container;
   if (config.http.apiToken === null) throw new Error('the HTTP service needs API_TOKEN');
+  await container.openInstances({ watch: true });
   return buildHttpApp({
     logger: container.logger,
     metrics: container.metrics(),

@@ -49,7 +49,7 @@ beforeAll(async () => {
     WORKER_CONCURRENCY: '8',
     LOG_LEVEL: 'warn',
   };
-  container = new Container(loadConfig(env, { storage: true, instances: true }), createLogger('silent'));
+  container = new Container(loadConfig(env, { storage: true }), createLogger('silent'));
 });
 
 afterAll(async () => {

@@ -39,7 +39,7 @@ beforeAll(async () => {
     WORKER_CONCURRENCY: '16',
     LOG_LEVEL: 'warn',
   };
-  container = new Container(loadConfig(env, { instances: true }), createLogger('silent'));
+  container = new Container(loadConfig(env), createLogger('silent'));
 });
 
 afterAll(async () => {

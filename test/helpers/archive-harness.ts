@@ -80,7 +80,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     LOG_LEVEL: 'silent',
     ...options.env,
   };
-  const config = loadConfig(env, { storage: true, instances: true });
+  const config = loadConfig(env, { storage: true });
   const logger = createLogger(config.logLevel, options.logDestination);
   const container = new Container(config, logger);
   const services = container.archiveServices(

@@ -47,7 +47,7 @@ beforeAll(async () => {
     WORKER_CONCURRENCY: '4',
     LOG_LEVEL: 'warn',
   };
-  container = new Container(loadConfig(env, { instances: true }), createLogger('silent'));
+  container = new Container(loadConfig(env), createLogger('silent'));
 });
 
 afterAll(async () => {

@@ -42,7 +42,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'info',
   };
   // Fails here, not in a child process, if the settings are wrong.
-  loadConfig(env, { storage: true, instances: true });
+  loadConfig(env, { storage: true });
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { describeError } from '../../errors.js';
 import { archivePayload, type ArchiveJobPayload } from '../../jobs/archive-job.js';
 import { readPhonesFile } from '../read-phones.js';
-import { createContainer, resolveInstance, UsageError } from '../cli-context.js';
+import { openContainer, resolveInstance, UsageError } from '../cli-context.js';
 
 export interface EnqueueOptions {
   instance?: string;
@@ -12,9 +12,9 @@ export async function enqueueCommand(phones: string[], options: EnqueueOptions):
   const inputs = [...phones, ...(options.file ? await readPhonesFile(options.file) : [])];
   if (inputs.length === 0) throw new UsageError('give at least one PHONE or --file FILE');
 
-  const container = createContainer({ instances: true });
+  const container = await openContainer();
   try {
-    const instanceId = resolveInstance(container.config, options.instance);
+    const instanceId = await resolveInstance(container, options.instance);
     const payloads: ArchiveJobPayload[] = [];
     const rejected: string[] = [];
     for (const input of inputs) {

@@ -1,4 +1,4 @@
-import { createContainer, UsageError } from '../cli-context.js';
+import { openContainer, UsageError } from '../cli-context.js';
 
 export interface FailedOptions {
   instance?: string;
@@ -11,7 +11,7 @@ export interface FailedOptions {
 export async function failedCommand(options: FailedOptions): Promise<void> {
   const limit = Number(options.limit ?? '100');
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be 1-10000');
-  const container = createContainer();
+  const container = await openContainer();
   try {
     const { contacts, next } = await container
       .deadLetters()
@@ -41,7 +41,7 @@ export interface RetryOptions {
 export async function retryCommand(options: RetryOptions): Promise<void> {
   if (!options.failed)
     throw new UsageError('say what to retry: --failed (every FAILED contact, or --instance/--reason)');
-  const container = createContainer({ instances: true });
+  const container = await openContainer();
   try {
     const result = await container.deadLetters().retry({ instanceId: options.instance, reason: options.reason });
     console.log(

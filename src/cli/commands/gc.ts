@@ -1,9 +1,9 @@
 import { formatDuration } from '../../domain/duration.js';
-import { createContainer } from '../cli-context.js';
+import { openContainer } from '../cli-context.js';
 
 /** Lists (--dry-run) or deletes stored objects no row references, older than PRUNE_GRACE. */
 export async function gcCommand(options: { dryRun?: boolean }): Promise<void> {
-  const container = createContainer({ storage: true });
+  const container = await openContainer({ storage: true });
   try {
     const dryRun = options.dryRun ?? false;
     const result = await container.orphanCollector().collect({ dryRun });

@@ -4,7 +4,7 @@ import { describeError } from '../../errors.js';
 import { archivePayload, type ArchiveJobPayload } from '../../jobs/archive-job.js';
 import { InstanceBusyError, type ZapiCallBudget } from '../../jobs/zapi-call-budget.js';
 import { ContactsPageError, readContactPages, type ZapiContactEntry } from '../../zapi/zapi-contacts.js';
-import { createContainer, resolveInstance } from '../cli-context.js';
+import { openContainer, resolveInstance } from '../cli-context.js';
 import { ratePerSecond, terminalProgressBar } from '../progress-bar.js';
 
 export interface ImportOptions {
@@ -41,15 +41,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * Instances are imported one after the other; one that fails does not stop the others.
  */
 export async function importCommand(options: ImportOptions): Promise<void> {
-  const container = createContainer({ instances: true });
+  const container = await openContainer();
   try {
     const { config } = container;
     const ids =
       options.instance === undefined
-        ? config.zapi.instances.map((instance) => instance.id)
-        : [resolveInstance(config, options.instance)];
+        ? (await container.openInstances()).ids()
+        : [await resolveInstance(container, options.instance)];
     for (const id of ids) {
-      const instance = config.zapi.instances.find((candidate) => candidate.id === id)!;
+      const instance = container.instances.get(id)!;
       if (!(await importInstance(container, instance))) process.exitCode = 1;
     }
   } finally {

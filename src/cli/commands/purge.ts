@@ -1,5 +1,5 @@
 import { normalizePhone } from '../../domain/phone.js';
-import { createContainer, resolveInstance, UsageError } from '../cli-context.js';
+import { openContainer, resolveInstance, UsageError } from '../cli-context.js';
 
 export interface PurgeOptions {
   instance?: string;
@@ -13,10 +13,10 @@ export async function purgeCommand(phones: string[], options: PurgeOptions): Pro
   if (Boolean(options.keepContact) !== Boolean(options.optOut)) {
     throw new UsageError('--keep-contact and --opt-out go together: keep the row, opted out of archiving for good');
   }
-  const container = createContainer({ storage: true });
+  const container = await openContainer({ storage: true });
   try {
     if (options.instance === undefined) throw new UsageError('--instance ID is required: erasure names its instance');
-    const instanceId = resolveInstance(container.config, options.instance, false);
+    const instanceId = await resolveInstance(container, options.instance, false);
     const eraser = container.contactEraser();
     let missing = 0;
     for (const raw of phones) {

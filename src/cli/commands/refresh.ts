@@ -1,4 +1,4 @@
-import { createContainer, resolveInstance } from '../cli-context.js';
+import { openContainer, resolveInstance } from '../cli-context.js';
 import { ratePerSecond, terminalProgressBar } from '../progress-bar.js';
 
 export interface RefreshOptions {
@@ -12,11 +12,11 @@ export interface RefreshOptions {
  * handed to the workers' refresh queue, which goes on as the archive queues drain.
  */
 export async function refreshCommand(options: RefreshOptions): Promise<void> {
-  const container = createContainer({ instances: true });
+  const container = await openContainer();
   try {
     const { config } = container;
-    const instanceId = options.instance === undefined ? null : resolveInstance(config, options.instance);
-    const instanceIds = instanceId ? [instanceId] : config.zapi.instances.map((instance) => instance.id);
+    const instanceId = options.instance === undefined ? null : await resolveInstance(container, options.instance);
+    const instanceIds = instanceId ? [instanceId] : container.instances.ids();
     const due = await container.sweeps.countDue(instanceIds, new Date(), options.all ?? false);
     const total = instanceIds.reduce((sum, id) => sum + (due[id] ?? 0), 0);
     const perInstance = instanceIds.map((id) => `${id} ${due[id] ?? 0}`).join(', ');

@@ -9,7 +9,7 @@ export interface ServeOptions {
 /** The HTTP service (and with --worker the worker too, in the same process). */
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const withWorker = options.worker ?? false;
-  const container = createContainer({ api: true, instances: true, storage: true }, 'stdout');
+  const container = createContainer({ api: true, storage: true }, 'stdout');
   const starting = startHttpServer(container, { withWorker });
   // Listening before anything starts: a signal during start-up still stops it gracefully.
   runUntilSignal(

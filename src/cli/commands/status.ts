@@ -1,7 +1,7 @@
 import type { Container } from '../../container.js';
 import type { Sweep } from '../../db/sweeps-repository.js';
 import { normalizePhone } from '../../domain/phone.js';
-import { createContainer, resolveInstance } from '../cli-context.js';
+import { openContainer, resolveInstance } from '../cli-context.js';
 
 export interface StatusOptions {
   instance?: string;
@@ -9,13 +9,13 @@ export interface StatusOptions {
 }
 
 export async function statusCommand(phone: string | undefined, options: StatusOptions): Promise<void> {
-  const container = createContainer();
+  const container = await openContainer();
   try {
     if (phone === undefined) {
       await printOverview(container, options);
       return;
     }
-    const instanceId = resolveInstance(container.config, options.instance, false);
+    const instanceId = await resolveInstance(container, options.instance, false);
     const contact = await container.contacts.findContact(instanceId, normalizePhone(phone));
     if (!contact) {
       console.log(`no contact ${normalizePhone(phone)} for instance ${instanceId}`);

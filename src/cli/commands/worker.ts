@@ -5,7 +5,7 @@ import { createContainer } from '../cli-context.js';
 
 /** The worker alone; with METRICS_PORT set it also answers /healthz and /metrics there. */
 export async function workerCommand(): Promise<void> {
-  const container = createContainer({ storage: true, instances: true }, 'stdout');
+  const container = createContainer({ storage: true }, 'stdout');
   const { config, logger } = container;
   const starting = (async () => {
     const running = await startArchiveWorker(container);
