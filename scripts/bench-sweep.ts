@@ -168,6 +168,7 @@ async function main(): Promise<Record<string, unknown>> {
 
     // 2. Raw baseline: the same jobs through the same Queue objects, with no Postgres at all;
     // once into idle queues, and once with the instant workers the sweep runs against.
+    await container.openInstances();
     const queues = container.archiveQueues();
     const rawAddBulk = async () => {
       const rawStarted = performance.now();

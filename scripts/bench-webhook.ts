@@ -154,6 +154,7 @@ async function main(): Promise<Record<string, unknown>> {
         (PIN ? '; servers on CPU 0, sender on CPU 1' : ''),
     );
     await applyMigrations(config.databaseUrl, defaultMigrationsDir());
+    await container.openInstances();
     const entry = await buildWorker('webhook');
     const port = await freePort();
     await startServer([...SERVICE_NODE_ARGS, entry, 'serve'], { ...env, PORT: String(port) }, (line) =>

@@ -55,6 +55,8 @@ export class AvatarArchiver {
   /** One result per contact, in order; a phone given as a string uses the only configured instance. */
   async enqueue(contacts: string | IntakeItem | (string | IntakeItem)[]): Promise<IntakeResult[]> {
     const items = [contacts].flat().map((item) => (typeof item === 'string' ? { phone: item } : item));
+    // Watching: a long-lived app sees instances added to the registry without a restart.
+    await this.container.openInstances({ watch: true });
     return this.container.contactIntake().submit(items);
   }
 

@@ -201,7 +201,7 @@ const envSchema = z.object({
         return key ? [key] : [];
       }),
     ),
-  INSTANCE_RELOAD_INTERVAL: duration('30s'),
+  INSTANCE_RELOAD_INTERVAL: duration('5s'),
   INSTANCE_SYNC_INTERVAL: duration('10m', { zeroAllowed: true }),
 
   S3_BUCKET: z

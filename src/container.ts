@@ -4,6 +4,10 @@ import { ContactsRepository } from './db/contacts-repository.js';
 import { InstancesRepository } from './db/instances-repository.js';
 import { InstanceDirectory } from './instances/instance-directory.js';
 import { InstanceRegistry } from './instances/instance-registry.js';
+import { InstanceRemoval } from './instances/instance-removal.js';
+import { PartnerSync } from './instances/partner-sync.js';
+import { PartnerSyncSchedule } from './instances/partner-sync-schedule.js';
+import { createZapiPartner } from './zapi/zapi-partner.js';
 import { TokenCipher } from './instances/token-cipher.js';
 import { NewContactListener } from './db/new-contact-listener.js';
 import { openDatabase, type Database, type PrismaClient } from './db/prisma-client.js';
@@ -51,7 +55,8 @@ export class Container {
   readonly instancesRepository: InstancesRepository;
   /** The enabled instances; usable once openInstances() has resolved. */
   readonly instances: InstanceDirectory;
-  private instancesOpened: Promise<InstanceDirectory> | undefined;
+  private instancesRead: Promise<void> | undefined;
+  private instancesWatched: Promise<void> | undefined;
   private readonly connections: Redis[] = [];
   private readonly closers: (() => Promise<void> | void)[] = [];
   private producerConnection: Redis | undefined;
@@ -88,21 +93,54 @@ export class Container {
    * Loads the instance directory once. `watch`: keep it current (LISTEN plus the periodic
    * check) until close(): what running services do; one-shot commands read it once.
    */
-  openInstances(options: { watch?: boolean } = {}): Promise<InstanceDirectory> {
-    this.instancesOpened ??= (async () => {
-      if (options.watch) {
-        this.closers.push(() => this.instances.stop());
-        await this.instances.watch();
-      } else {
-        await this.instances.reload();
-      }
-      return this.instances;
-    })();
-    return this.instancesOpened;
+  async openInstances(options: { watch?: boolean } = {}): Promise<InstanceDirectory> {
+    if (options.watch && !this.instancesWatched) {
+      this.closers.push(() => this.instances.stop());
+      this.instancesWatched = this.instances.watch();
+    }
+    this.instancesRead ??= this.instancesWatched ?? this.instances.reload();
+    await (this.instancesWatched ?? this.instancesRead);
+    return this.instances;
   }
 
   instanceRegistry(): InstanceRegistry {
     return new InstanceRegistry(this.instancesRepository, this.tokenCipher(), this.config.zapi.instances);
+  }
+
+  instanceRemoval(): InstanceRemoval {
+    return new InstanceRemoval({
+      registry: this.instanceRegistry(),
+      repository: this.instancesRepository,
+      queues: this.archiveQueues(),
+      eraser: () => this.contactEraser(),
+      logger: this.logger,
+    });
+  }
+
+  /** Null without ZAPI_PARTNER_TOKEN. */
+  partnerSync(): PartnerSync | null {
+    const { zapi, worker } = this.config;
+    if (!zapi.partnerToken) return null;
+    return new PartnerSync({
+      registry: this.instanceRegistry(),
+      source: createZapiPartner({ baseUrl: zapi.baseUrl, partnerToken: zapi.partnerToken, timeoutMs: zapi.timeoutMs }),
+      logger: this.logger,
+      maxRequestsPerSecond: worker.maxRequestsPerSecond,
+    });
+  }
+
+  /** The worker's periodic sync; null without ZAPI_PARTNER_TOKEN or with INSTANCE_SYNC_INTERVAL=0. */
+  partnerSyncSchedule(): PartnerSyncSchedule | null {
+    const sync = this.partnerSync();
+    const intervalMs = this.config.instances.syncIntervalMs;
+    if (!sync || intervalMs === 0) return null;
+    const schedule = new PartnerSyncSchedule(sync, this.producer(), {
+      prefix: this.config.queuePrefix,
+      intervalMs,
+      logger: this.logger,
+    });
+    this.closers.push(() => schedule.stop());
+    return schedule;
   }
 
   private tokenCipher(): TokenCipher | null {

@@ -120,6 +120,7 @@ export async function startRig(cleanup: Cleanup, worker: WorkerCommand): Promise
   const config = loadConfig(workerEnvironment(), { storage: true });
   const container = new Container(config, createLogger('warn'));
   cleanup.add('producer connections', () => container.close());
+  await container.openInstances();
   cleanup.add('child processes', stopAllChildren);
   const intake = container.contactIntake();
   const queues = container.archiveQueues();

@@ -5,6 +5,15 @@ import { enqueueCommand } from './commands/enqueue.js';
 import { failedCommand, retryCommand } from './commands/failed.js';
 import { gcCommand } from './commands/gc.js';
 import { importCommand } from './commands/import.js';
+import {
+  instancesAddCommand,
+  instancesImportCommand,
+  instancesListCommand,
+  instancesRekeyCommand,
+  instancesRemoveCommand,
+  instancesSetCommand,
+  instancesSyncCommand,
+} from './commands/instances.js';
 import { migrateCommand } from './commands/migrate.js';
 import { purgeCommand } from './commands/purge.js';
 import { refreshCommand } from './commands/refresh.js';
@@ -12,6 +21,8 @@ import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 import { UsageError } from './cli-context.js';
+import { RegistryError } from '../instances/instance-registry.js';
+import { PartnerSyncError } from '../instances/partner-sync.js';
 
 const EXIT_USAGE = 2;
 
@@ -96,7 +107,58 @@ function buildProgram(): Command {
     .addOption(new Option('--json', 'print JSON'))
     .action(statusCommand);
 
+  addInstancesCommands(program);
   return program;
+}
+
+function addInstancesCommands(program: Command): void {
+  const instances = program
+    .command('instances')
+    .description('the Z-API instances in the registry (table instances): running processes follow changes within seconds');
+  const limits = (command: Command) =>
+    command
+      .option('--label <label>', "a name for people, e.g. the customer's")
+      .option('--max-rps <n>', 'Z-API calls per second for this instance (default ZAPI_MAX_REQUESTS_PER_SECOND)')
+      .option('--max-per-day <n>', 'Z-API calls per day for this instance (default ZAPI_MAX_REQUESTS_PER_DAY)');
+  limits(
+    instances
+      .command('add')
+      .description('register an instance; its contacts are worked from the next few seconds')
+      .argument('<id>', 'Z-API instance id')
+      .option('--token <token>', 'the instance token (- reads it from stdin)'),
+  ).action(instancesAddCommand);
+  instances
+    .command('import')
+    .description('register instances from a CSV (id,token[,label], header optional); bad rows are reported, the rest go in')
+    .argument('<file>', 'CSV file')
+    .action(instancesImportCommand);
+  instances
+    .command('list')
+    .description('every instance, from the registry and the environment (never a token)')
+    .addOption(new Option('--json', 'print JSON'))
+    .action(instancesListCommand);
+  limits(
+    instances
+      .command('set')
+      .description("change an instance: --label '' drops the label, --max-rps default goes back to the global setting")
+      .argument('<id>', 'Z-API instance id')
+      .option('--token <token>', 'a new token, used from the next call (- reads it from stdin)')
+      .option('--enabled <true|false>', 'false stops its Z-API calls (its jobs wait); true resumes them'),
+  ).action(instancesSetCommand);
+  instances
+    .command('remove')
+    .description("unregister an instance and drop its queued jobs; its contacts stay unless --purge")
+    .argument('<id>', 'Z-API instance id')
+    .option('--purge', "also erase the instance's contacts, versions and unshared objects, with audit rows")
+    .action(instancesRemoveCommand);
+  instances
+    .command('rekey')
+    .description('re-encrypt every token with INSTANCE_TOKEN_KEY (then INSTANCE_TOKEN_KEY_PREVIOUS can go)')
+    .action(instancesRekeyCommand);
+  instances
+    .command('sync')
+    .description("mirror Z-API's integrator listing (ZAPI_PARTNER_TOKEN): add, update, disable what vanished")
+    .action(instancesSyncCommand);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -121,6 +183,10 @@ function exitCodeFor(error: unknown): number {
   }
   if (error instanceof ConfigError) {
     console.error(error.message);
+    return 1;
+  }
+  if (error instanceof RegistryError || error instanceof PartnerSyncError) {
+    console.error(`error: ${error.message}`);
     return 1;
   }
   if (isArchiveError(error)) {

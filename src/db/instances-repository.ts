@@ -138,4 +138,13 @@ export class InstancesRepository {
     const { rowCount } = await this.pool.query('DELETE FROM instances WHERE id = $1', [id]);
     return rowCount === 1;
   }
+
+  /** One page of an instance's contacts by id, for erasing them all (`instances remove --purge`). */
+  async contactPage(instanceId: string, afterId: number, limit: number): Promise<{ id: number; phone: string }[]> {
+    const { rows } = await this.pool.query<{ id: number; phone: string }>(
+      'SELECT id, phone FROM contacts WHERE instance_id = $1 AND id > $2 ORDER BY id LIMIT $3',
+      [instanceId, afterId, limit],
+    );
+    return rows;
+  }
 }

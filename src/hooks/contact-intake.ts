@@ -70,12 +70,12 @@ export class ContactIntake {
   }
 
   private instanceFor(item: IntakeItem): string | { problem: string } {
-    const ids = this.queues.instanceIds;
     if (item.instanceId !== undefined) {
-      return ids.includes(item.instanceId)
+      return this.queues.isEnabled(item.instanceId)
         ? item.instanceId
-        : { problem: `instance ${item.instanceId} is not configured` };
+        : { problem: `instance ${item.instanceId} is not configured or is disabled` };
     }
+    const ids = this.queues.instanceIds;
     if (ids.length === 1) return ids[0]!;
     return { problem: `instanceId is required: ${ids.length} instances are configured` };
   }

@@ -53,7 +53,7 @@ export class DeadLetters {
     for (;;) {
       const rows = await this.contacts.listFailed({ ...filter, limit: PAGE, ...(beforeId ? { beforeId } : {}) });
       const payloads = rows
-        .filter((row) => this.queues.instanceIds.includes(row.instanceId) && /^\d{10,15}$/.test(row.phone))
+        .filter((row) => this.queues.isEnabled(row.instanceId) && /^\d{10,15}$/.test(row.phone))
         .map((row) => ({ instanceId: row.instanceId, phone: row.phone }));
       const added = await this.queues.enqueueEach(payloads);
       totals.queued += added.filter(Boolean).length;

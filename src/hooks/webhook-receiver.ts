@@ -59,10 +59,10 @@ export class WebhookReceiver {
     if (!parsed.success) return { result: 'ignored', reason: 'unreadable' };
     const event = readWebhook(parsed.data);
     const { logger, queues } = this.deps;
-    if (event.instanceId !== undefined && !queues.instanceIds.includes(event.instanceId)) {
+    if (event.instanceId !== undefined && !queues.isEnabled(event.instanceId)) {
       if (!this.unknownInstancesLogged.has(event.instanceId)) {
         this.unknownInstancesLogged.add(event.instanceId);
-        logger.warn({ instance: event.instanceId }, 'webhook from an instance that is not configured: ignored');
+        logger.warn({ instance: event.instanceId }, 'webhook from an instance that is not registered or is disabled: ignored');
       }
       return { result: 'ignored', reason: 'unknown_instance' };
     }

@@ -112,10 +112,19 @@ export class InstanceRegistry {
     if (!(await this.repository.delete(id))) throw new RegistryError('not_found', `no instance ${id}`);
   }
 
-  /** The stored token in clear, for the partner sync's comparison; never leaves the process. */
-  async token(id: string): Promise<string | null> {
-    const row = await this.repository.find(id);
-    return row ? this.requireCipher().decrypt(row.id, row.tokenCiphertext) : null;
+  /** Every stored token in clear (null: unreadable with the configured keys), in one read. */
+  async storedTokens(): Promise<Map<string, string | null>> {
+    const cipher = this.requireCipher();
+    const tokens = new Map<string, string | null>();
+    for (const row of await this.repository.list()) {
+      try {
+        tokens.set(row.id, cipher.decrypt(row.id, row.tokenCiphertext));
+      } catch (error) {
+        if (!(error instanceof TokenCipherError)) throw error;
+        tokens.set(row.id, null);
+      }
+    }
+    return tokens;
   }
 
   /** Re-encrypts every row still under a previous key with INSTANCE_TOKEN_KEY. */

@@ -38,6 +38,10 @@ export class ArchiveQueues {
     return this.options.instances.ids();
   }
 
+  isEnabled(instanceId: string): boolean {
+    return this.options.instances.has(instanceId);
+  }
+
   /** Enabled instances only: nothing is queued for a disabled or unknown one. */
   queue(instanceId: string): Queue<ArchiveJobPayload> {
     if (!this.options.instances.has(instanceId)) {

@@ -118,6 +118,8 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   await newContacts.start();
   const breakers = container.breakers();
   breakers.start();
+  const partnerSync = container.partnerSyncSchedule();
+  partnerSync?.start();
 
   await refreshQueue.schedule(config.refresh.cron, config.refresh.timezone);
   // A sweep whose run job was lost (Redis flushed, or every attempt failed) carries on from its cursor.
@@ -127,7 +129,8 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     {
       prefix: config.queuePrefix,
       concurrency: config.worker.concurrency,
-      instances: queues.instanceIds,
+      instances: queues.instanceIds.length,
+      partnerSync: partnerSync ? config.instances.syncIntervalMs : 'off',
       refreshCron: config.refresh.cron ?? 'off',
       refreshTimezone: config.refresh.timezone,
       nextSweep: (await refreshQueue.nextTick())?.toISOString() ?? null,
@@ -139,6 +142,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     directory.off('changed', apply);
     await applying;
     await newContacts.stop();
+    await partnerSync?.stop();
     await breakers.stop();
     await Promise.all([...archiveWorkers.values(), refreshWorker].map((worker) => worker.close()));
   };

@@ -50,6 +50,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   container = new Container(loadConfig(env, { storage: true }), createLogger('silent'));
+  await container.openInstances();
 });
 
 afterAll(async () => {

@@ -40,6 +40,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   container = new Container(loadConfig(env), createLogger('silent'));
+  await container.openInstances();
 });
 
 afterAll(async () => {

@@ -123,7 +123,7 @@ describe('POST /v1/contacts', () => {
           phone: '5511980000004',
           instanceId: 'elsewhere',
           result: 'rejected',
-          reason: 'instance elsewhere is not configured',
+          reason: 'instance elsewhere is not configured or is disabled',
         },
         { phone: '5511980000005', instanceId: INSTANCE.id, result: 'queued' },
         { phone: '5511980000003', instanceId: INSTANCE.id, result: 'already_queued' },

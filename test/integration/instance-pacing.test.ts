@@ -48,6 +48,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   container = new Container(loadConfig(env), createLogger('silent'));
+  await container.openInstances();
 });
 
 afterAll(async () => {

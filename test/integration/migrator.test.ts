@@ -114,6 +114,7 @@ test('a fresh schema gets the tables and a Prisma-style _prisma_migrations recor
     'avatar_versions',
     'contacts',
     'erasures',
+    'instances',
     'refresh_sweeps',
   ]);
 

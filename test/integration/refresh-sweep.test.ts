@@ -48,6 +48,7 @@ beforeEach(async () => {
     LOG_LEVEL: 'silent',
   });
   container = new Container(config, createLogger('silent'));
+  await container.openInstances();
   await sql(db, 'TRUNCATE contacts, refresh_sweeps RESTART IDENTITY CASCADE');
 });
 
