@@ -4,8 +4,22 @@ import type { IntakeItem, IntakeResult } from './hooks/contact-intake.js';
 import { readContactState, type ContactState } from './hooks/contact-state.js';
 import { normalizePhone } from './domain/phone.js';
 import { createLogger } from './logger.js';
+import { instanceChange, newInstance, type InstanceChange, type NewInstance } from './instances/instance-input.js';
+import type { InstanceView } from './instances/instance-registry.js';
+import type { InstanceHealth } from './instances/instance-health.js';
+import type { RemovalResult } from './instances/instance-removal.js';
 
-export type { ContactState, IntakeItem, IntakeResult };
+export type {
+  ContactState,
+  InstanceChange,
+  InstanceHealth,
+  InstanceView,
+  IntakeItem,
+  IntakeResult,
+  NewInstance,
+  RemovalResult,
+};
+export { RegistryError } from './instances/instance-registry.js';
 
 /** Explicit settings; anything left out is read from the environment variables of the same meaning. */
 export interface AvatarArchiverOptions {
@@ -17,6 +31,8 @@ export interface AvatarArchiverOptions {
   queuePrefix?: string;
   /** ZAPI_INSTANCES (or ZAPI_INSTANCE_ID/ZAPI_INSTANCE_TOKEN): the instances contacts may be queued for. */
   instances?: { id: string; token: string }[];
+  /** INSTANCE_TOKEN_KEY: needed to add instances or change their tokens. */
+  instanceTokenKey?: string;
   /** LOG_LEVEL (default: warn, so the host app's logs stay its own). */
   logLevel?: string;
   /** Defaults to process.env. */
@@ -38,6 +54,7 @@ export class AvatarArchiver {
       REDIS_URL: options.redisUrl,
       QUEUE_PREFIX: options.queuePrefix,
       ZAPI_INSTANCES: options.instances?.map((instance) => `${instance.id}:${instance.token}`).join(','),
+      INSTANCE_TOKEN_KEY: options.instanceTokenKey,
       LOG_LEVEL: options.logLevel ?? env.LOG_LEVEL ?? 'warn',
     };
     const merged = {
@@ -63,6 +80,31 @@ export class AvatarArchiver {
   /** The contact's avatar state, or null when it is unknown. Throws on an invalid phone. */
   async get(instanceId: string, phone: string): Promise<ContactState | null> {
     return readContactState(this.container.contacts, instanceId, normalizePhone(phone));
+  }
+
+  /** Registers an instance (POST /v1/instances); every running worker picks it up within seconds. */
+  async addInstance(instance: NewInstance): Promise<InstanceView> {
+    return this.container.instanceRegistry().add(newInstance.parse(instance), 'api');
+  }
+
+  async listInstances(): Promise<InstanceView[]> {
+    return this.container.instanceRegistry().list();
+  }
+
+  /** The instance with its health (GET /v1/instances/{id}); throws RegistryError `not_found`. */
+  async getInstance(id: string): Promise<InstanceView & { health: InstanceHealth }> {
+    const view = await this.container.instanceRegistry().get(id);
+    await this.container.openInstances();
+    return { ...view, health: await this.container.instanceHealth().read(id) };
+  }
+
+  async updateInstance(id: string, change: InstanceChange): Promise<InstanceView> {
+    return this.container.instanceRegistry().set(id, instanceChange.parse(change));
+  }
+
+  /** Unregisters it and drops its queued jobs; `purge` also erases its contacts (needs the S3 settings). */
+  async removeInstance(id: string, options: { purge?: boolean } = {}): Promise<RemovalResult> {
+    return this.container.instanceRemoval().remove(id, { purge: options.purge ?? false });
   }
 
   async close(): Promise<void> {

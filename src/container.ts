@@ -5,6 +5,7 @@ import { InstancesRepository } from './db/instances-repository.js';
 import { InstanceDirectory } from './instances/instance-directory.js';
 import { InstanceRegistry } from './instances/instance-registry.js';
 import { InstanceRemoval } from './instances/instance-removal.js';
+import { InstanceHealthReader } from './instances/instance-health.js';
 import { PartnerSync } from './instances/partner-sync.js';
 import { PartnerSyncSchedule } from './instances/partner-sync-schedule.js';
 import { createZapiPartner } from './zapi/zapi-partner.js';
@@ -114,6 +115,15 @@ export class Container {
       queues: this.archiveQueues(),
       eraser: () => this.contactEraser(),
       logger: this.logger,
+    });
+  }
+
+  instanceHealth(): InstanceHealthReader {
+    return new InstanceHealthReader({
+      breakers: this.breakers(),
+      budget: this.zapiCallBudget(),
+      contacts: this.contacts,
+      queues: this.archiveQueues(),
     });
   }
 

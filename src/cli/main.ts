@@ -114,7 +114,9 @@ function buildProgram(): Command {
 function addInstancesCommands(program: Command): void {
   const instances = program
     .command('instances')
-    .description('the Z-API instances in the registry (table instances): running processes follow changes within seconds');
+    .description(
+      'the Z-API instances in the registry (table instances): running processes follow changes within seconds',
+    );
   const limits = (command: Command) =>
     command
       .option('--label <label>', "a name for people, e.g. the customer's")
@@ -129,7 +131,9 @@ function addInstancesCommands(program: Command): void {
   ).action(instancesAddCommand);
   instances
     .command('import')
-    .description('register instances from a CSV (id,token[,label], header optional); bad rows are reported, the rest go in')
+    .description(
+      'register instances from a CSV (id,token[,label], header optional); bad rows are reported, the rest go in',
+    )
     .argument('<file>', 'CSV file')
     .action(instancesImportCommand);
   instances
@@ -147,7 +151,7 @@ function addInstancesCommands(program: Command): void {
   ).action(instancesSetCommand);
   instances
     .command('remove')
-    .description("unregister an instance and drop its queued jobs; its contacts stay unless --purge")
+    .description('unregister an instance and drop its queued jobs; its contacts stay unless --purge')
     .argument('<id>', 'Z-API instance id')
     .option('--purge', "also erase the instance's contacts, versions and unshared objects, with audit rows")
     .action(instancesRemoveCommand);

@@ -112,11 +112,7 @@ export class InstancesRepository {
     } else if (patch.enabled?.value === false) {
       values.push(patch.enabled.reason);
       // A second "disable" keeps the first one's time.
-      sets.push(
-        'enabled = false',
-        'disabled_at = COALESCE(disabled_at, now())',
-        `disabled_reason = $${values.length}`,
-      );
+      sets.push('enabled = false', 'disabled_at = COALESCE(disabled_at, now())', `disabled_reason = $${values.length}`);
     }
     const { rows } = await this.pool.query<InstanceRow>(
       `UPDATE instances SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,

@@ -62,7 +62,10 @@ export class WebhookReceiver {
     if (event.instanceId !== undefined && !queues.isEnabled(event.instanceId)) {
       if (!this.unknownInstancesLogged.has(event.instanceId)) {
         this.unknownInstancesLogged.add(event.instanceId);
-        logger.warn({ instance: event.instanceId }, 'webhook from an instance that is not registered or is disabled: ignored');
+        logger.warn(
+          { instance: event.instanceId },
+          'webhook from an instance that is not registered or is disabled: ignored',
+        );
       }
       return { result: 'ignored', reason: 'unknown_instance' };
     }

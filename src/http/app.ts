@@ -24,6 +24,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { contactRoutes } from './routes/contacts.js';
 import { failedRoutes } from './routes/failed.js';
+import { instanceRoutes, type InstanceRoutesDeps } from './routes/instances.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { webhookRoutes } from './routes/webhook.js';
 import { redactWebhookPath, sameSecret } from './secrets.js';
@@ -36,6 +37,7 @@ export interface HttpAppDeps {
   contacts: Pick<ContactsRepository, 'findContactWithRenditions'>;
   deadLetters: DeadLetters;
   eraser: ContactEraser;
+  instances: InstanceRoutesDeps;
   apiToken: string;
   /** Null: no webhook route. The drainer runs from the app's start to its close. */
   webhook: { receiver: WebhookReceiver; drainer: WebhookInboxDrainer; secret: string } | null;
@@ -114,6 +116,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     });
     await api.register(contactRoutes({ intake: deps.intake, contacts: deps.contacts, eraser: deps.eraser }));
     await api.register(failedRoutes(deps.deadLetters));
+    await api.register(instanceRoutes(deps.instances));
   });
   return app;
 }

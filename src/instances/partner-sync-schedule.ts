@@ -39,10 +39,14 @@ export class PartnerSyncSchedule {
     try {
       // A little less than the interval, so the next tick of any process finds it free.
       const lease = Math.max(1_000, Math.floor(intervalMs * 0.9));
-      if ((await this.redis.set(`${prefix}:instances:partner-sync`, String(process.pid), 'PX', lease, 'NX')) !== 'OK') return;
+      if ((await this.redis.set(`${prefix}:instances:partner-sync`, String(process.pid), 'PX', lease, 'NX')) !== 'OK')
+        return;
       await this.sync.run();
     } catch (error) {
-      logger.error({ error: error instanceof Error ? error.message : String(error) }, 'partner sync failed: nothing changed');
+      logger.error(
+        { error: error instanceof Error ? error.message : String(error) },
+        'partner sync failed: nothing changed',
+      );
     }
   }
 }

@@ -121,7 +121,11 @@ export class PartnerSync {
     const tokens = await registry.storedTokens();
     const fresh = [...listed.values()].filter((instance) => !known.has(instance.id));
     const { added } = await registry.addMany(
-      fresh.map((instance) => ({ id: instance.id, token: instance.token, ...(instance.name ? { label: instance.name } : {}) })),
+      fresh.map((instance) => ({
+        id: instance.id,
+        token: instance.token,
+        ...(instance.name ? { label: instance.name } : {}),
+      })),
       'partner',
     );
     result.added = added.length;

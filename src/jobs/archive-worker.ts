@@ -30,8 +30,12 @@ export interface ArchiveWorkerOptions {
   isActive(instanceId: string): boolean;
 }
 
-/** A job of an instance disabled while it waited goes back for this long; its worker is closing meanwhile. */
-const INACTIVE_DELAY_MS = 60_000;
+/**
+ * A job of an instance disabled while it waited goes back for this long: its worker is
+ * closing meanwhile, so the job is not seen again until the instance is enabled, and then
+ * within seconds.
+ */
+const INACTIVE_DELAY_MS = 5_000;
 
 /** The pipeline for one job, with its calls timed into that job's steps (Container.archiveServices). */
 export type ArchiveServiceFor = (steps: JobSteps) => ArchiveContactService;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { ZapiInstance } from '../config.js';
 import { redactZapiUrl } from '../zapi/redact.js';
+import { createPartnerListing, type PartnerListing } from './zapi-partner-listing.js';
 
 /**
  * An in-process stand-in for Z-API's `GET /profile-picture` and `GET /contacts`, on
@@ -77,6 +78,10 @@ export interface ZapiSimulator {
    * lookup answers 400 `{"error": "You are not connected."}` and `/status` says so.
    */
   setConnected(instanceId: string, connected: boolean): void;
+  /** Adds an instance, or gives a known one another token (the old one is refused from now on). */
+  setInstance(instance: ZapiInstance): void;
+  /** The integrator listing at `GET /instances` (see zapi-partner-listing.ts). */
+  partner: PartnerListing;
   close(): Promise<void>;
 }
 
@@ -103,6 +108,8 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
   const contactsBehaviours = new Map<string, ZapiContactsBehaviour[]>();
   const requests: RecordedZapiRequest[] = [];
   const disconnected = new Set<string>();
+  const instances = new Map(options.instances.map((instance) => [instance.id, instance.token]));
+  const partner = createPartnerListing();
 
   function nextBehaviour(phone: string): ZapiBehaviour {
     const queue = contacts.get(phone);
@@ -143,10 +150,12 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
       at: Date.now(),
     });
 
+    if (url.pathname === '/instances') return partner.handle(req, res, url);
     if (!route) return sendJson(res, notFoundStatus, NOT_FOUND);
-    const instance = options.instances.find((candidate) => candidate.id === route.id);
-    if (!instance) return send(res, 500, '');
-    if (instance.token !== route.token) return sendJson(res, notFoundStatus, NOT_FOUND);
+    const token = instances.get(route.id);
+    if (token === undefined) return send(res, 500, '');
+    if (token !== route.token) return sendJson(res, notFoundStatus, NOT_FOUND);
+    const instance = { id: route.id, token };
     if (options.clientToken !== undefined) {
       if (clientToken === undefined) return sendJson(res, clientTokenErrorStatus, { error: 'null not allowed' });
       if (clientToken !== options.clientToken) {
@@ -196,6 +205,10 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
       if (connected) disconnected.delete(instanceId);
       else disconnected.add(instanceId);
     },
+    setInstance(instance) {
+      instances.set(instance.id, instance.token);
+    },
+    partner,
     close() {
       server.closeAllConnections();
       return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));

@@ -93,24 +93,26 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   let applying: Promise<void> = Promise.resolve();
   let stopping = false;
   const apply = (change: DirectoryChange) => {
-    applying = applying.then(async () => {
-      if (stopping) return;
-      const stop = [...change.removed, ...change.changed].filter((id) => archiveWorkers.has(id));
-      await Promise.all(
-        stop.map(async (id) => {
-          const worker = archiveWorkers.get(id)!;
-          archiveWorkers.delete(id);
-          await worker.close();
-        }),
+    applying = applying
+      .then(async () => {
+        if (stopping) return;
+        const stop = [...change.removed, ...change.changed].filter((id) => archiveWorkers.has(id));
+        await Promise.all(
+          stop.map(async (id) => {
+            const worker = archiveWorkers.get(id)!;
+            archiveWorkers.delete(id);
+            await worker.close();
+          }),
+        );
+        // A changed token needs no new worker (the pipeline reads it per call), another rate does.
+        const start = [...change.added, ...change.changed].filter((id) => directory.has(id) && !archiveWorkers.has(id));
+        const started = start.map(startInstance);
+        for (const worker of started) void worker.run();
+        await Promise.all(started.map((worker) => worker.waitUntilReady()));
+      })
+      .catch((error: unknown) =>
+        logger.error({ error: error instanceof Error ? error.message : String(error) }, 'instance workers not updated'),
       );
-      // A changed token needs no new worker (the pipeline reads it per call), another rate does.
-      const start = [...change.added, ...change.changed].filter((id) => directory.has(id) && !archiveWorkers.has(id));
-      const started = start.map(startInstance);
-      for (const worker of started) void worker.run();
-      await Promise.all(started.map((worker) => worker.waitUntilReady()));
-    }).catch((error: unknown) =>
-      logger.error({ error: error instanceof Error ? error.message : String(error) }, 'instance workers not updated'),
-    );
   };
   directory.on('changed', apply);
   // The database hook: contacts inserted by any app are queued at once.

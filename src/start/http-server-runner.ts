@@ -24,6 +24,11 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
     contacts: container.contacts,
     deadLetters: container.deadLetters(),
     eraser: container.contactEraser(),
+    instances: {
+      registry: container.instanceRegistry(),
+      removal: container.instanceRemoval(),
+      health: container.instanceHealth(),
+    },
     apiToken: config.http.apiToken,
     webhook: config.http.webhookSecret ? { ...container.webhook(), secret: config.http.webhookSecret } : null,
   });

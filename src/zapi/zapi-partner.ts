@@ -127,7 +127,8 @@ function readPage(body: string, page: number): PartnerPage {
     throw zapiFailureError({ status: 200, ...readZapiErrorBody(body) });
   }
   const parsed = pageSchema.safeParse(json);
-  if (!parsed.success) throw badAnswer(`Z-API's partner listing answered an unexpected shape (expected {"content": [...]})`);
+  if (!parsed.success)
+    throw badAnswer(`Z-API's partner listing answered an unexpected shape (expected {"content": [...]})`);
   const instances: PartnerInstance[] = [];
   let unreadable = 0;
   for (const entry of parsed.data.content) {

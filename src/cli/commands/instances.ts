@@ -2,12 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { ZodType } from 'zod';
 import type { Container } from '../../container.js';
 import { parseInstanceCsv } from '../../instances/instance-csv.js';
-import {
-  instanceChange,
-  newInstance,
-  type InstanceChange,
-  type NewInstance,
-} from '../../instances/instance-input.js';
+import { instanceChange, newInstance, type InstanceChange, type NewInstance } from '../../instances/instance-input.js';
 import type { InstanceView } from '../../instances/instance-registry.js';
 import { openContainer, UsageError } from '../cli-context.js';
 
@@ -41,7 +36,8 @@ export async function instancesImportCommand(file: string): Promise<void> {
   await withContainer({}, async (container) => {
     const { added, existing } = await container.instanceRegistry().addMany(instances, 'cli');
     const lineOf = new Map(instances.map((instance) => [instance.id, instance.line]));
-    for (const id of existing) console.error(`${file}:${lineOf.get(id)}: instance ${id} is already registered: left as it is`);
+    for (const id of existing)
+      console.error(`${file}:${lineOf.get(id)}: instance ${id} is already registered: left as it is`);
     console.log(
       `imported ${added.length} instance(s); ${existing.length} already registered; ${problems.length} bad row(s)`,
     );
