@@ -10,7 +10,6 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
  */
 const VERSION = 'v1';
 const NONCE_BYTES = 12;
-const KEY_BYTES = 32;
 
 export class TokenCipherError extends Error {
   override readonly name = 'TokenCipherError';

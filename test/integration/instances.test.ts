@@ -24,6 +24,7 @@ import { waitFor } from '../helpers/wait-for.js';
  */
 
 const API_TOKEN = 'api-token-for-instances-0123456789';
+const WEBHOOK_SECRET = 'webhook-secret-for-instances-0123456789';
 const KEY = randomBytes(32).toString('base64');
 const REG_A = { id: 'reg-a', token: 'reg-a-token-secret-1' };
 const REG_A_ROTATED = 'reg-a-token-secret-2';
@@ -42,7 +43,7 @@ let other: Container;
 
 beforeAll(async () => {
   h = await startHarness('instances', {
-    env: { API_TOKEN, INSTANCE_TOKEN_KEY: KEY, LOG_LEVEL: 'debug' },
+    env: { API_TOKEN, WEBHOOK_SECRET, INSTANCE_TOKEN_KEY: KEY, LOG_LEVEL: 'debug' },
     logDestination: { write: (line) => void logLines.push(line) },
   });
   app = await createHttpApp(h.container);
@@ -56,8 +57,8 @@ afterAll(async () => {
   await h.close();
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function api(method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   const response = await fetch(`${base}${url}`, {
     method,
     headers: {
@@ -79,6 +80,24 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Cl
 
 const everywhere = (check: (container: Container) => boolean) =>
   waitFor(async () => check(h.container) && check(other), PROPAGATION_MS, 'every process sees the change');
+
+/** A Z-API webhook delivery of a private message, as the receiver gets it. */
+async function webhook(instanceId: string, phone: string): Promise<unknown> {
+  const response = await fetch(`${base}/v1/webhooks/zapi/${WEBHOOK_SECRET}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      type: 'ReceivedCallback',
+      instanceId,
+      messageId: `msg-${phone}-${Math.random()}`,
+      phone,
+      fromMe: false,
+      isGroup: false,
+      text: { message: 'oi' },
+    }),
+  });
+  return response.json();
+}
 
 const statusOf = async (instanceId: string, phone: string) =>
   (await h.container.contacts.findContact(instanceId, phone))?.avatarStatus ?? 'MISSING';
@@ -119,6 +138,9 @@ test('an instance registered over HTTP is worked by the running worker within se
   expect(rows[0].token_ciphertext).not.toContain(REG_A.token);
 
   await archivedThrough(REG_A.id, '5511970000001', 'reg-a-1');
+  await h.showPicture('5511970000004', 'reg-a-4-pic', 'reg-a-4');
+  expect(await webhook(REG_A.id, '5511970000004')).toMatchObject({ result: 'accepted' });
+  await waitFor(async () => (await statusOf(REG_A.id, '5511970000004')) === 'ARCHIVED', ARCHIVED_MS, 'webhook contact');
 
   const list = await api('GET', '/v1/instances');
   expect(list.json.instances.map((view: { id: string; source: string }) => [view.id, view.source])).toEqual([
@@ -127,7 +149,7 @@ test('an instance registered over HTTP is worked by the running worker within se
   ]);
   const one = await api('GET', `/v1/instances/${REG_A.id}`);
   expect(one.status).toBe(200);
-  expect(one.json.health).toMatchObject({ breaker: null, contacts: { ARCHIVED: 1 }, dailyBudget: null });
+  expect(one.json.health).toMatchObject({ breaker: null, contacts: { ARCHIVED: 2 }, dailyBudget: null });
   expect(one.json.health.callsToday).toBeGreaterThanOrEqual(1);
   expect((await api('GET', '/v1/instances/nope')).status).toBe(404);
 });
@@ -153,6 +175,7 @@ test('a disabled instance makes no Z-API call and its queued job waits without f
   const phone = '5511970000003';
   const refused = await api('POST', '/v1/contacts', { instanceId: REG_A.id, phone });
   expect(refused.json.results[0]).toMatchObject({ result: 'rejected' });
+  expect(await webhook(REG_A.id, phone)).toEqual({ result: 'ignored', reason: 'unknown_instance' });
   // A job left in the queue from before the disable, as a sweep or a webhook had queued it.
   await h.showPicture(phone, 'reg-a-3-pic', 'reg-a-3');
   await h.container.contacts.ensureContact(REG_A.id, phone);
@@ -180,12 +203,12 @@ test('DELETE ?purge=true erases the instance’s contacts, versions and objects 
   expect(keys.length).toBeGreaterThan(0);
   const removed = await api('DELETE', `/v1/instances/${REG_A.id}?purge=true`);
   expect(removed.status).toBe(200);
-  expect(removed.json).toMatchObject({ removed: REG_A.id, contactsErased: 3 });
-  expect(removed.json.versionsErased).toBeGreaterThanOrEqual(3);
+  expect(removed.json).toMatchObject({ removed: REG_A.id, contactsErased: 4 });
+  expect(removed.json.versionsErased).toBeGreaterThanOrEqual(4);
   await everywhere((container) => !container.instances.has(REG_A.id));
   const count = async (sql: string) => Number((await h.container.database.pool.query(sql, [REG_A.id])).rows[0].count);
   expect(await count('SELECT count(*) FROM contacts WHERE instance_id = $1')).toBe(0);
-  expect(await count('SELECT count(*) FROM erasures WHERE instance_id = $1')).toBe(3);
+  expect(await count('SELECT count(*) FROM erasures WHERE instance_id = $1')).toBe(4);
   expect(await count('SELECT count(*) FROM instances WHERE id = $1')).toBe(0);
   for (const key of keys) expect(await h.objectExists(key)).toBe(false);
   expect((await api('GET', `/v1/instances/${REG_A.id}`)).status).toBe(404);
@@ -325,6 +348,7 @@ test('no token or secret reaches a log line, an API or CLI answer, a database co
   const secrets = [
     KEY,
     API_TOKEN,
+    WEBHOOK_SECRET,
     CLIENT_TOKEN,
     INSTANCE.token,
     REG_A.token,

@@ -43,7 +43,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function importCommand(options: ImportOptions): Promise<void> {
   const container = await openContainer();
   try {
-    const { config } = container;
     const ids =
       options.instance === undefined
         ? (await container.openInstances()).ids()
