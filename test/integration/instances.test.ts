@@ -270,7 +270,7 @@ test('the CLI adds, imports (reporting bad rows by line), lists without tokens, 
   expect(await statusOf('cli-b', '5511970000010')).not.toBe('MISSING');
   expect((await cli(['instances', 'remove', 'cli-b'])).stderr).toContain('no instance cli-b');
   await everywhere((container) => !container.instances.has('cli-b'));
-});
+}, 120_000);
 
 test('partner sync adds, updates, disables what vanished (keeping its data) and re-enables what came back; a failed read changes nothing', async () => {
   const PARTNER = 'partner-token-secret-0123456789';
@@ -328,7 +328,7 @@ test('partner sync adds, updates, disables what vanished (keeping its data) and 
   ]);
   expect((await sync()).stdout).toContain('listed 2: added 0, updated 0, re-enabled 1, disabled 0');
   await everywhere((container) => container.instances.has('p-2'));
-}, 60_000);
+}, 120_000);
 
 test('instances rekey moves every token to the new key; the old key then reads nothing', async () => {
   const next = randomBytes(32).toString('hex');
@@ -342,7 +342,7 @@ test('instances rekey moves every token to the new key; the old key then reads n
   // This process still has only the old key: every registry row is now unreadable to it, and skipped.
   await waitFor(async () => !h.container.instances.has('p-1'), PROPAGATION_MS, 'the old key no longer reads the rows');
   expect(h.container.instances.has(INSTANCE.id)).toBe(true);
-});
+}, 60_000);
 
 test('no token or secret reaches a log line, an API or CLI answer, a database column, Redis or job data', async () => {
   const secrets = [
