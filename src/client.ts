@@ -84,27 +84,27 @@ export class AvatarArchiver {
 
   /** Registers an instance (POST /v1/instances); every running worker picks it up within seconds. */
   async addInstance(instance: NewInstance): Promise<InstanceView> {
-    return this.container.instanceRegistry().add(newInstance.parse(instance), 'api');
+    return this.container.tenancy.registry().add(newInstance.parse(instance), 'api');
   }
 
   async listInstances(): Promise<InstanceView[]> {
-    return this.container.instanceRegistry().list();
+    return this.container.tenancy.registry().list();
   }
 
   /** The instance with its health (GET /v1/instances/{id}); throws RegistryError `not_found`. */
   async getInstance(id: string): Promise<InstanceView & { health: InstanceHealth }> {
-    const view = await this.container.instanceRegistry().get(id);
+    const view = await this.container.tenancy.registry().get(id);
     await this.container.openInstances();
-    return { ...view, health: await this.container.instanceHealth().read(id) };
+    return { ...view, health: await this.container.tenancy.health().read(id) };
   }
 
   async updateInstance(id: string, change: InstanceChange): Promise<InstanceView> {
-    return this.container.instanceRegistry().set(id, instanceChange.parse(change));
+    return this.container.tenancy.registry().set(id, instanceChange.parse(change));
   }
 
   /** Unregisters it and drops its queued jobs; `purge` also erases its contacts (needs the S3 settings). */
   async removeInstance(id: string, options: { purge?: boolean } = {}): Promise<RemovalResult> {
-    return this.container.instanceRemoval().remove(id, { purge: options.purge ?? false });
+    return this.container.tenancy.removal().remove(id, { purge: options.purge ?? false });
   }
 
   async close(): Promise<void> {

@@ -1,15 +1,8 @@
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
+import type { InstanceDirectory } from './instances/instance-directory.js';
+import { InstanceServices } from './instances/instance-services.js';
 import { ContactsRepository } from './db/contacts-repository.js';
-import { InstancesRepository } from './db/instances-repository.js';
-import { InstanceDirectory } from './instances/instance-directory.js';
-import { InstanceRegistry } from './instances/instance-registry.js';
-import { InstanceRemoval } from './instances/instance-removal.js';
-import { InstanceHealthReader } from './instances/instance-health.js';
-import { PartnerSync } from './instances/partner-sync.js';
-import { PartnerSyncSchedule } from './instances/partner-sync-schedule.js';
-import { createZapiPartner } from './zapi/zapi-partner.js';
-import { TokenCipher } from './instances/token-cipher.js';
 import { NewContactListener } from './db/new-contact-listener.js';
 import { openDatabase, type Database, type PrismaClient } from './db/prisma-client.js';
 import { createImageDownloader } from './download/image-downloader.js';
@@ -53,11 +46,10 @@ export class Container {
   readonly database: Database;
   readonly contacts: ContactsRepository;
   readonly sweeps: SweepsRepository;
-  readonly instancesRepository: InstancesRepository;
+  /** The registry, the live directory, removal, health and the partner sync. */
+  readonly tenancy: InstanceServices;
   /** The enabled instances; usable once openInstances() has resolved. */
   readonly instances: InstanceDirectory;
-  private instancesRead: Promise<void> | undefined;
-  private instancesWatched: Promise<void> | undefined;
   private readonly connections: Redis[] = [];
   private readonly closers: (() => Promise<void> | void)[] = [];
   private producerConnection: Redis | undefined;
@@ -78,84 +70,25 @@ export class Container {
     this.database = database;
     this.contacts = new ContactsRepository(database);
     this.sweeps = new SweepsRepository(database.pool);
-    this.instancesRepository = new InstancesRepository(database.pool);
-    this.instances = new InstanceDirectory({
-      repository: this.instancesRepository,
-      cipher: this.tokenCipher(),
-      envInstances: config.zapi.instances,
+    this.tenancy = new InstanceServices({
+      config,
       logger,
-      databaseUrl: config.databaseUrl,
-      reloadIntervalMs: config.instances.reloadIntervalMs,
+      database,
+      contacts: this.contacts,
+      queues: () => this.archiveQueues(),
+      eraser: () => this.contactEraser(),
+      breakers: () => this.breakers(),
+      budget: () => this.zapiCallBudget(),
+      redis: () => this.producer(),
+      onClose: (close) => void this.closers.push(close),
     });
+    this.instances = this.tenancy.directory;
     this.closers.push(() => database.close());
   }
 
-  /**
-   * Loads the instance directory once. `watch`: keep it current (LISTEN plus the periodic
-   * check) until close(): what running services do; one-shot commands read it once.
-   */
-  async openInstances(options: { watch?: boolean } = {}): Promise<InstanceDirectory> {
-    if (options.watch && !this.instancesWatched) {
-      this.closers.push(() => this.instances.stop());
-      this.instancesWatched = this.instances.watch();
-    }
-    this.instancesRead ??= this.instancesWatched ?? this.instances.reload();
-    await (this.instancesWatched ?? this.instancesRead);
-    return this.instances;
-  }
-
-  instanceRegistry(): InstanceRegistry {
-    return new InstanceRegistry(this.instancesRepository, this.tokenCipher(), this.config.zapi.instances);
-  }
-
-  instanceRemoval(): InstanceRemoval {
-    return new InstanceRemoval({
-      registry: this.instanceRegistry(),
-      repository: this.instancesRepository,
-      queues: this.archiveQueues(),
-      eraser: () => this.contactEraser(),
-      logger: this.logger,
-    });
-  }
-
-  instanceHealth(): InstanceHealthReader {
-    return new InstanceHealthReader({
-      breakers: this.breakers(),
-      budget: this.zapiCallBudget(),
-      contacts: this.contacts,
-      queues: this.archiveQueues(),
-    });
-  }
-
-  /** Null without ZAPI_PARTNER_TOKEN. */
-  partnerSync(): PartnerSync | null {
-    const { zapi, worker } = this.config;
-    if (!zapi.partnerToken) return null;
-    return new PartnerSync({
-      registry: this.instanceRegistry(),
-      source: createZapiPartner({ baseUrl: zapi.baseUrl, partnerToken: zapi.partnerToken, timeoutMs: zapi.timeoutMs }),
-      logger: this.logger,
-      maxRequestsPerSecond: worker.maxRequestsPerSecond,
-    });
-  }
-
-  /** The worker's periodic sync; null without ZAPI_PARTNER_TOKEN or with INSTANCE_SYNC_INTERVAL=0. */
-  partnerSyncSchedule(): PartnerSyncSchedule | null {
-    const sync = this.partnerSync();
-    const intervalMs = this.config.instances.syncIntervalMs;
-    if (!sync || intervalMs === 0) return null;
-    const schedule = new PartnerSyncSchedule(sync, this.producer(), {
-      prefix: this.config.queuePrefix,
-      intervalMs,
-      logger: this.logger,
-    });
-    this.closers.push(() => schedule.stop());
-    return schedule;
-  }
-
-  private tokenCipher(): TokenCipher | null {
-    const { tokenKey, previousKeys } = this.config.instances;
-    return tokenKey ? new TokenCipher(tokenKey, previousKeys) : null;
+  /** Loads the instance directory (see InstanceServices.open); `watch` keeps it current until close(). */
+  openInstances(options: { watch?: boolean } = {}): Promise<InstanceDirectory> {
+    return this.tenancy.open(options);
   }
 
   /** Prisma's client, created on first use (see Database): commands and the HTTP API only. */

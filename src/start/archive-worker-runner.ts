@@ -120,7 +120,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   await newContacts.start();
   const breakers = container.breakers();
   breakers.start();
-  const partnerSync = container.partnerSyncSchedule();
+  const partnerSync = container.tenancy.partnerSyncSchedule();
   partnerSync?.start();
 
   await refreshQueue.schedule(config.refresh.cron, config.refresh.timezone);

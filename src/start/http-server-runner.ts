@@ -25,9 +25,9 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
     deadLetters: container.deadLetters(),
     eraser: container.contactEraser(),
     instances: {
-      registry: container.instanceRegistry(),
-      removal: container.instanceRemoval(),
-      health: container.instanceHealth(),
+      registry: container.tenancy.registry(),
+      removal: container.tenancy.removal(),
+      health: container.tenancy.health(),
     },
     apiToken: config.http.apiToken,
     webhook: config.http.webhookSecret ? { ...container.webhook(), secret: config.http.webhookSecret } : null,

@@ -311,7 +311,7 @@ test('partner sync adds, updates, disables what vanished (keeping its data) and 
   expect(refused.stderr).toContain('the integrator token was refused (check ZAPI_PARTNER_TOKEN)');
   h.zapi.partner.setBehaviour({ type: 'status', status: 503 });
   const failing = new PartnerSync({
-    registry: h.container.instanceRegistry(),
+    registry: h.container.tenancy.registry(),
     source: createZapiPartner({ baseUrl: h.zapi.baseUrl, partnerToken: PARTNER, timeoutMs: 2_000 }),
     logger: createLogger('silent'),
     maxRequestsPerSecond: 1_000,
@@ -344,7 +344,7 @@ test('instances rekey moves every token to the new key; the old key then reads n
   expect(h.container.instances.has(INSTANCE.id)).toBe(true);
 }, 60_000);
 
-test('no token or secret reaches a log line, an API or CLI answer, a database column, Redis or job data', async () => {
+test('no token or secret reaches a log line, an API or CLI answer, a metric, a database column, Redis or job data', async () => {
   const secrets = [
     KEY,
     API_TOKEN,
@@ -403,6 +403,7 @@ test('no token or secret reaches a log line, an API or CLI answer, a database co
     redis.disconnect();
   }
   expect(inRedis.length).toBeGreaterThan(0);
+  answers.push(await (await fetch(`${base}/metrics`)).text());
   const logs = logLines.join('') + cliOutput.join('');
   expect(logs).toContain('instances changed');
   for (const secret of secrets) {

@@ -24,7 +24,7 @@ export async function instancesAddCommand(id: string, options: InstanceFields): 
     maxRequestsPerDay: integer('--max-per-day', options.maxPerDay),
   } satisfies Partial<NewInstance>);
   await withContainer({}, async (container) => {
-    const view = await container.instanceRegistry().add(input, 'cli');
+    const view = await container.tenancy.registry().add(input, 'cli');
     console.log(`added instance ${view.id}${view.label ? ` (${view.label})` : ''}`);
   });
 }
@@ -34,7 +34,7 @@ export async function instancesImportCommand(file: string): Promise<void> {
   const { instances, problems } = parseInstanceCsv(await readFile(file, 'utf8'));
   for (const problem of problems) console.error(`${file}:${problem.line}: ${problem.message}`);
   await withContainer({}, async (container) => {
-    const { added, existing } = await container.instanceRegistry().addMany(instances, 'cli');
+    const { added, existing } = await container.tenancy.registry().addMany(instances, 'cli');
     const lineOf = new Map(instances.map((instance) => [instance.id, instance.line]));
     for (const id of existing)
       console.error(`${file}:${lineOf.get(id)}: instance ${id} is already registered: left as it is`);
@@ -47,7 +47,7 @@ export async function instancesImportCommand(file: string): Promise<void> {
 
 export async function instancesListCommand(options: { json?: boolean }): Promise<void> {
   await withContainer({}, async (container) => {
-    const instances = await container.instanceRegistry().list();
+    const instances = await container.tenancy.registry().list();
     if (options.json) {
       console.log(JSON.stringify(instances, null, 2));
       return;
@@ -70,7 +70,7 @@ export async function instancesSetCommand(id: string, options: InstanceFields & 
     throw new UsageError('nothing to change: give --token, --label, --max-rps, --max-per-day or --enabled');
   }
   await withContainer({}, async (container) => {
-    console.log(describe(await container.instanceRegistry().set(id, change)));
+    console.log(describe(await container.tenancy.registry().set(id, change)));
   });
 }
 
@@ -78,7 +78,7 @@ export async function instancesSetCommand(id: string, options: InstanceFields & 
 export async function instancesRemoveCommand(id: string, options: { purge?: boolean }): Promise<void> {
   const purge = options.purge ?? false;
   await withContainer({ storage: purge }, async (container) => {
-    const result = await container.instanceRemoval().remove(id, { purge });
+    const result = await container.tenancy.removal().remove(id, { purge });
     console.log(
       `removed instance ${id}: ${result.jobsDropped} queued job(s) dropped` +
         (purge
@@ -91,7 +91,7 @@ export async function instancesRemoveCommand(id: string, options: { purge?: bool
 /** `instances rekey`: every row under INSTANCE_TOKEN_KEY, so a previous key can be retired. */
 export async function instancesRekeyCommand(): Promise<void> {
   await withContainer({}, async (container) => {
-    const result = await container.instanceRegistry().rekey();
+    const result = await container.tenancy.registry().rekey();
     for (const failure of result.failed) console.error(`instance ${failure.id}: ${failure.reason}`);
     console.log(
       `re-encrypted ${result.rekeyed} token(s); ${result.alreadyCurrent} already under the current key; ${result.failed.length} unreadable`,
@@ -157,7 +157,7 @@ function describe(instance: InstanceView): string {
 /** `instances sync`: the partner listing into the registry, once, now (the worker does it on its own too). */
 export async function instancesSyncCommand(): Promise<void> {
   await withContainer({}, async (container) => {
-    const sync = container.partnerSync();
+    const sync = container.tenancy.partnerSync();
     if (!sync) throw new UsageError("ZAPI_PARTNER_TOKEN is not set: the sync reads Z-API's integrator listing with it");
     const result = await sync.run();
     console.log(
