@@ -307,12 +307,10 @@ export class Container {
         queueCounts: () => queues.countsByInstance(),
         contactsByStatus: () => this.contacts.countByStatus(),
         oldestDue: () => this.contacts.oldestDue(),
-        openBreakers: async () =>
-          Object.fromEntries(
-            await Promise.all(
-              queues.instanceIds.map(async (id) => [id, (await this.breakers().state(id)) !== null] as const),
-            ),
-          ),
+        openBreakers: async () => {
+          const open = await this.breakers().openIds();
+          return Object.fromEntries(queues.instanceIds.map((id) => [id, open.has(id)]));
+        },
         webhookInboxEntries: () => this.producer().xlen(webhookInboxStream(this.config.queuePrefix)),
       });
       this.metricsInstance = metrics;

@@ -19,8 +19,8 @@ export interface InstanceBreakersDeps {
   prefix: string;
   queues: Pick<ArchiveQueues, 'anyQueue'>;
   status: InstanceStatusSource;
-  /** The enabled instances, read at each probe round (InstanceDirectory). */
-  instances: { all(): ZapiInstance[] };
+  /** The enabled instances (InstanceDirectory): only those are probed, with their current token. */
+  instances: { get(id: string): ZapiInstance | undefined };
   logger: Logger;
   /** ZAPI_BREAKER_FAILURES: failed calls in a row that open the breaker. */
   failuresToOpen: number;
@@ -54,6 +54,11 @@ export class InstanceBreakers {
 
   constructor(private readonly deps: InstanceBreakersDeps) {
     this.now = deps.now ?? Date.now;
+  }
+
+  /** The instances whose breaker is open: one set in Redis, so a probe round costs one read, not one per instance. */
+  async openIds(): Promise<Set<string>> {
+    return new Set(await this.deps.redis.smembers(this.openSetKey()));
   }
 
   async state(instanceId: string): Promise<BreakerState | null> {
@@ -109,7 +114,11 @@ export class InstanceBreakers {
       nextProbeAt: now + this.deps.firstProbeMs,
       probeDelayMs: this.deps.firstProbeMs,
     };
-    const opened = await this.deps.redis.set(this.key('breaker', instanceId), JSON.stringify(state), 'NX');
+    const [[, opened]] = (await this.deps.redis
+      .multi()
+      .set(this.key('breaker', instanceId), JSON.stringify(state), 'NX')
+      .sadd(this.openSetKey(), instanceId)
+      .exec()) as [[Error | null, string | null], [Error | null, number]];
     // Pausing again is harmless, and repairs a process that died between the two steps.
     await this.deps.queues.anyQueue(instanceId).pause();
     if (opened === 'OK')
@@ -117,14 +126,22 @@ export class InstanceBreakers {
   }
 
   async close(instanceId: string, why: string): Promise<void> {
-    const closed = await this.deps.redis.del(this.key('breaker', instanceId), this.key('breaker-failures', instanceId));
+    const [[, closed]] = (await this.deps.redis
+      .multi()
+      .del(this.key('breaker', instanceId), this.key('breaker-failures', instanceId))
+      .srem(this.openSetKey(), instanceId)
+      .exec()) as [[Error | null, number], [Error | null, number]];
     await this.deps.queues.anyQueue(instanceId).resume();
     if (closed > 0) this.deps.logger.info({ instance: instanceId, why }, 'circuit breaker closed: instance resumed');
   }
 
   /** Probes open breakers whose wait is over, every `intervalMs`, one process per instance at a time. */
   start(intervalMs = 1_000): void {
-    this.timer ??= setInterval(() => {
+    if (this.timer) return;
+    this.probing = this.adoptUnlisted().catch((error: unknown) =>
+      this.deps.logger.warn({ error: describeError(error) }, 'open circuit breakers not listed'),
+    );
+    this.timer = setInterval(() => {
       this.probing = this.probing.then(() => this.probeDue());
     }, intervalMs);
   }
@@ -136,11 +153,19 @@ export class InstanceBreakers {
   }
 
   private async probeDue(): Promise<void> {
-    for (const instance of this.deps.instances.all()) {
+    for (const instanceId of await this.openIds().catch(() => new Set<string>())) {
       try {
-        const state = await this.state(instance.id);
-        if (!state || state.nextProbeAt > this.now()) continue;
-        const lockKey = this.key('breaker-probe', instance.id);
+        // Disabled or removed here: its breaker waits for a process that works for it.
+        const instance = this.deps.instances.get(instanceId);
+        if (!instance) continue;
+        const state = await this.state(instanceId);
+        if (!state) {
+          // Closed between the two reads, or a process died between DEL and SREM.
+          await this.deps.redis.srem(this.openSetKey(), instanceId);
+          continue;
+        }
+        if (state.nextProbeAt > this.now()) continue;
+        const lockKey = this.key('breaker-probe', instanceId);
         if ((await this.deps.redis.set(lockKey, '1', 'PX', PROBE_LOCK_MS, 'NX')) !== 'OK') continue;
         try {
           await this.probe(instance, state);
@@ -148,9 +173,28 @@ export class InstanceBreakers {
           await this.deps.redis.del(lockKey);
         }
       } catch (error) {
-        this.deps.logger.warn({ instance: instance.id, error: describeError(error) }, 'circuit breaker probe failed');
+        this.deps.logger.warn({ instance: instanceId, error: describeError(error) }, 'circuit breaker probe failed');
       }
     }
+  }
+
+  /**
+   * Breakers opened by a version that kept no set of open breakers: listed once per Redis
+   * (a marker key says it was done), so none of them stays paused unprobed after an upgrade.
+   */
+  private async adoptUnlisted(): Promise<void> {
+    const { redis, prefix } = this.deps;
+    const marker = `${this.openSetKey()}:adopted`;
+    if ((await redis.exists(marker)) === 1) return;
+    const head = `${prefix}:breaker:`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${head}*`, 'COUNT', 1000);
+      cursor = next;
+      const ids = keys.map((key) => decodeURIComponent(key.slice(head.length)));
+      if (ids.length > 0) await redis.sadd(this.openSetKey(), ...ids);
+    } while (cursor !== '0');
+    await redis.set(marker, '1');
   }
 
   private async probe(instance: ZapiInstance, state: BreakerState): Promise<void> {
@@ -175,6 +219,10 @@ export class InstanceBreakers {
       probeDelayMs,
     };
     await this.deps.redis.set(this.key('breaker', instance.id), JSON.stringify(next), 'XX');
+  }
+
+  private openSetKey(): string {
+    return `${this.deps.prefix}:breakers-open`;
   }
 
   private key(kind: string, instanceId: string): string {

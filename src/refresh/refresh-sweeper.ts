@@ -101,7 +101,7 @@ export class RefreshSweeper {
       if (sweep.progress[instanceId]!.done) continue;
       // An instance removed from the configuration since the sweep started cannot be checked;
       // one that has spent its daily Z-API budget is left due for the next sweep.
-      const skip = !this.instanceIds.includes(instanceId) || (await this.deps.budget.spent(instanceId));
+      const skip = !this.deps.queues.isEnabled(instanceId) || (await this.deps.budget.spent(instanceId));
       if (skip) {
         const progress = { ...sweep.progress[instanceId]!, done: true, deferred: true };
         if (!(await this.deps.sweeps.saveProgress(sweep, instanceId, progress, 0))) sweep = await this.load(sweep.id);

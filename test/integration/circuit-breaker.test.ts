@@ -1,4 +1,8 @@
+import { Redis } from 'ioredis';
 import { ArchiveError } from '../../src/errors.js';
+import { InstanceBreakers } from '../../src/jobs/instance-breaker.js';
+import { createLogger } from '../../src/logger.js';
+import { createZapiStatus } from '../../src/zapi/zapi-status.js';
 import { archivePayload } from '../../src/jobs/archive-job.js';
 import { INSTANCE, startHarness, type Harness } from '../helpers/archive-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -83,4 +87,44 @@ test('failures that do not name the instance open it only after ZAPI_BREAKER_FAI
   });
   await breakers.close(INSTANCE.id, 'test');
   expect(await h.container.archiveQueues().queue(INSTANCE.id).isPaused()).toBe(false);
+});
+
+test('a breaker opened before the set of open breakers existed is adopted at start, probed and closed', async () => {
+  const { queuePrefix, redisUrl } = h.config;
+  const redis = new Redis(redisUrl);
+  try {
+    const now = Date.now();
+    const state = {
+      since: now,
+      reason: 'legacy',
+      lastProbeAt: null,
+      lastProbe: null,
+      nextProbeAt: now,
+      probeDelayMs: 1_000,
+    };
+    await redis.set(`${queuePrefix}:breaker:${encodeURIComponent(INSTANCE.id)}`, JSON.stringify(state));
+    await redis.del(`${queuePrefix}:breakers-open`, `${queuePrefix}:breakers-open:adopted`);
+    const queue = h.container.archiveQueues().queue(INSTANCE.id);
+    await queue.pause();
+    const breakers = new InstanceBreakers({
+      redis,
+      prefix: queuePrefix,
+      queues: h.container.archiveQueues(),
+      status: createZapiStatus(h.config.zapi),
+      instances: h.container.instances,
+      logger: createLogger('silent'),
+      failuresToOpen: 5,
+      firstProbeMs: 1_000,
+    });
+    breakers.start(50);
+    try {
+      await waitFor(async () => (await breakers.state(INSTANCE.id)) === null, 10_000, 'the adopted breaker closed');
+    } finally {
+      await breakers.stop();
+    }
+    expect(await queue.isPaused()).toBe(false);
+    expect(await breakers.openIds()).toEqual(new Set());
+  } finally {
+    redis.disconnect();
+  }
 });
