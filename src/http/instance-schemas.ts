@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instanceChange, instanceId, newInstance } from '../instances/instance-input.js';
+import { queryFlag } from './schemas.js';
 
 /** /v1/instances' shapes, published in the OpenAPI document. Never a token on the way out. */
 
@@ -16,11 +17,7 @@ export const instancePatch = instanceChange
   .describe('only the fields given change; null drops the label or brings a limit back to the global setting');
 
 export const instanceDeleteQuery = z.object({
-  purge: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((value) => value === 'true')
-    .describe("also erase the instance's contacts, versions and unshared objects, with audit rows"),
+  purge: queryFlag("also erase the instance's contacts, versions and unshared objects, with audit rows"),
 });
 
 export const instanceView = z.object({

@@ -95,13 +95,16 @@ export const retryFailedBody = z.object({
 });
 export const retryFailedAnswer = z.object({ queued: z.number(), alreadyQueued: z.number(), skipped: z.number() });
 
-export const erasureQuery = z.object({
-  optOut: z
+/** A `?name=true|false` query flag, false when left out. */
+export function queryFlag(description: string) {
+  return z
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true')
-    .describe('keep the contact row, opted out of archiving for good'),
-});
+    .describe(description);
+}
+
+export const erasureQuery = z.object({ optOut: queryFlag('keep the contact row, opted out of archiving for good') });
 export const erasureAnswer = z.object({
   versionsDeleted: z.number(),
   objectsDeleted: z.number(),

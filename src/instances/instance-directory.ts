@@ -21,8 +21,10 @@ export interface DirectoryChange {
   added: string[];
   /** Disabled, removed, or no longer decryptable. */
   removed: string[];
-  /** Still active, with another token or limit. */
+  /** Still active, with other limits (its worker restarts with the new pace). */
   changed: string[];
+  /** Still active, with another token only: read per call, so no worker restarts. */
+  rotated: string[];
 }
 
 export interface InstanceDirectoryDeps {
@@ -164,9 +166,14 @@ export class InstanceDirectory extends EventEmitter<{ changed: [DirectoryChange]
     this.version = version;
     const first = !this.loaded;
     this.loaded = true;
-    if (!first && (change.added.length > 0 || change.removed.length > 0 || change.changed.length > 0)) {
+    if (!first && Object.values(change).some((ids) => ids.length > 0)) {
       this.deps.logger.info(
-        { added: change.added.length, removed: change.removed.length, changed: change.changed.length },
+        {
+          added: change.added.length,
+          removed: change.removed.length,
+          changed: change.changed.length,
+          rotated: change.rotated.length,
+        },
         'instances changed',
       );
       this.emit('changed', change);
@@ -203,16 +210,16 @@ export class InstanceDirectory extends EventEmitter<{ changed: [DirectoryChange]
 }
 
 function diff(before: Map<string, ActiveInstance>, after: Map<string, ActiveInstance>): DirectoryChange {
-  const change: DirectoryChange = { added: [], removed: [], changed: [] };
+  const change: DirectoryChange = { added: [], removed: [], changed: [], rotated: [] };
   for (const [id, instance] of after) {
     const previous = before.get(id);
     if (!previous) change.added.push(id);
     else if (
-      previous.token !== instance.token ||
       previous.maxRequestsPerSecond !== instance.maxRequestsPerSecond ||
       previous.maxRequestsPerDay !== instance.maxRequestsPerDay
     )
       change.changed.push(id);
+    else if (previous.token !== instance.token) change.rotated.push(id);
   }
   for (const id of before.keys()) if (!after.has(id)) change.removed.push(id);
   return change;

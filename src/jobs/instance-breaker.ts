@@ -153,14 +153,21 @@ export class InstanceBreakers {
   }
 
   private async probeDue(): Promise<void> {
-    for (const instanceId of await this.openIds().catch(() => new Set<string>())) {
+    let open: Set<string>;
+    try {
+      open = await this.openIds();
+    } catch (error) {
+      this.deps.logger.warn({ error: describeError(error) }, 'circuit breaker probes skipped: open breakers not read');
+      return;
+    }
+    for (const instanceId of open) {
       try {
         // Disabled or removed here: its breaker waits for a process that works for it.
         const instance = this.deps.instances.get(instanceId);
         if (!instance) continue;
         const state = await this.state(instanceId);
         if (!state) {
-          // Closed between the two reads, or a process died between DEL and SREM.
+          // Closed between the two reads, or listed by adoptUnlisted just as it was closed.
           await this.deps.redis.srem(this.openSetKey(), instanceId);
           continue;
         }

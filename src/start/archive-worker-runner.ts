@@ -104,7 +104,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
             await worker.close();
           }),
         );
-        // A changed token needs no new worker (the pipeline reads it per call), another rate does.
+        // A rotated token needs no new worker (the pipeline reads it per call); other limits do.
         const start = [...change.added, ...change.changed].filter((id) => directory.has(id) && !archiveWorkers.has(id));
         const started = start.map(startInstance);
         for (const worker of started) void worker.run();
