@@ -19,7 +19,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { Container } from '../src/container.js';
 import { applyMigrations, defaultMigrationsDir } from '../src/db/migrator.js';
-import { ARCHIVE_JOB, archiveJobId, JobPriority } from '../src/jobs/archive-job.js';
+import { ARCHIVE_JOB, archiveJobId, jobPriority } from '../src/jobs/archive-job.js';
 import { deleteKeysWithPrefix } from '../src/jobs/redis-keys.js';
 import { createLogger } from '../src/logger.js';
 
@@ -99,10 +99,10 @@ interface Drainer {
 }
 
 /** bench-sweep-drainer.ts as a child process: its stdout answers with a count per line asked. */
-async function startDrainer(concurrency: number, instances: string[]): Promise<Drainer> {
+async function startDrainer(concurrency: number): Promise<Drainer> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'scripts/bench-sweep-drainer.ts', REDIS_URL, TAG, String(concurrency), ...instances],
+    ['--import', 'tsx', 'scripts/bench-sweep-drainer.ts', REDIS_URL, TAG, String(concurrency)],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -174,13 +174,16 @@ async function main(): Promise<Record<string, unknown>> {
       const rawStarted = performance.now();
       for (const [index, instanceId] of instanceIds.entries()) {
         // Instance g % I owns phone 5500000000000 + g, as in the seed; CHUNK jobs per addBulk, as the sweep.
+        // Each job one place further back in its instance's line, as the sweep queues them.
+        let place = 0;
         for (let first = index || I; first <= N; first += CHUNK * I) {
           const jobs = [];
           for (let g = first; g <= N && g < first + CHUNK * I; g += I) {
             const data = { instanceId, phone: String(5_500_000_000_000 + g) };
-            jobs.push({ name: ARCHIVE_JOB, data, opts: { jobId: archiveJobId(data), priority: JobPriority.refresh } });
+            const priority = jobPriority('refresh', ++place);
+            jobs.push({ name: ARCHIVE_JOB, data, opts: { jobId: archiveJobId(data), priority } });
           }
-          await queues.queue(instanceId).addBulk(jobs);
+          await queues.queue.addBulk(jobs);
         }
       }
       return performance.now() - rawStarted;
@@ -193,14 +196,14 @@ async function main(): Promise<Record<string, unknown>> {
     // The sweep's jobs are taken as fast as it queues them (it must, to stay under
     // REFRESH_MAX_QUEUED), so Redis also runs every job's move to active and to completed:
     // the like-for-like baseline queues the same jobs against the same consumers.
-    drainer = await startDrainer(CONCURRENCY, instanceIds);
+    drainer = await startDrainer(CONCURRENCY);
     const rawDrainedMs = await rawAddBulk();
     while ((await drainer.processed()) < N) await sleep(SAMPLE_MS);
     await drainer.close();
     await deleteKeysWithPrefix(REDIS_URL, TAG);
 
     // 3. The sweep, with instant workers draining the queues in a process of their own.
-    drainer = await startDrainer(CONCURRENCY, instanceIds);
+    drainer = await startDrainer(CONCURRENCY);
 
     // Bound before the sampler's own calls are wrapped, so sampling does not count as sweep time.
     const waitingOf = queues.waitingRefreshJobs.bind(queues);

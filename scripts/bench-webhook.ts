@@ -182,8 +182,11 @@ async function main(): Promise<Record<string, unknown>> {
     sent += COUNT * 2;
 
     const drainStarted = performance.now();
-    const queue = container.archiveQueues().queue(INSTANCE);
-    const queued = async () => (await queue.getJobCounts('wait', 'prioritized')).wait ?? 0;
+    const queue = container.archiveQueues().queue;
+    const queued = async () => {
+      const counts = await queue.getJobCounts('wait', 'prioritized');
+      return (counts.wait ?? 0) + (counts.prioritized ?? 0);
+    };
     while ((await queued()) < sent) {
       if (performance.now() - drainStarted > 60_000)
         throw new Error(`only ${await queued()} of ${sent} deliveries queued after 60 s`);

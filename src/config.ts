@@ -270,6 +270,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: positiveInt(8080, 65_535),
   METRICS_PORT: optionalPositiveInt(65_535),
+  METRICS_PER_INSTANCE: boolean(false),
   API_TOKEN: z.string().min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)').optional(),
   WEBHOOK_SECRET: z
     .string()
@@ -371,6 +372,8 @@ export interface Config {
     port: number;
     /** `worker` without `serve` exposes /healthz and /metrics here when set. */
     metricsPort: number | null;
+    /** METRICS_PER_INSTANCE: an `instance` label on /metrics (a series per instance). */
+    metricsPerInstance: boolean;
     /** Bearer token of every /v1 route but the webhook; null only for commands that serve nothing. */
     apiToken: string | null;
     /** Path secret of the Z-API webhook; null = no webhook route. */
@@ -505,6 +508,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       host: e.HOST,
       port: e.PORT,
       metricsPort: e.METRICS_PORT,
+      metricsPerInstance: e.METRICS_PER_INSTANCE,
       apiToken: e.API_TOKEN ?? null,
       webhookSecret: e.WEBHOOK_SECRET ?? null,
       webhookMinAgeMs: e.WEBHOOK_MIN_AGE,

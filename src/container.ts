@@ -301,10 +301,11 @@ export class Container {
   /** One registry per container; /metrics of `serve` and of `worker` read it. */
   metrics(): Metrics {
     if (!this.metricsInstance) {
-      const metrics = new Metrics();
+      const metrics = new Metrics(this.config.http.metricsPerInstance);
       const queues = this.archiveQueues();
       metrics.watch({
-        queueCounts: () => queues.countsByInstance(),
+        queueCounts: () => queues.counts(),
+        queueCountsByInstance: () => queues.countsByInstance(),
         contactsByStatus: () => this.contacts.countByStatus(),
         oldestDue: () => this.contacts.oldestDue(),
         openBreakers: async () => {

@@ -144,7 +144,7 @@ export async function startRig(cleanup: Cleanup, worker: WorkerCommand): Promise
       // A contact's job id is free again only once its last job has moved to completed, a
       // moment after the worker logged it; queued before that, the new job would be dropped
       // as a duplicate and the run would wait for it in vain.
-      const queue = queues.queue(INSTANCE.id);
+      const queue = queues.queue;
       while ((await queue.getActiveCount()) > 0) await setTimeout(1);
       const added = await queues.enqueue(
         phones.map((phone) => archivePayload(INSTANCE.id, phone)),

@@ -111,12 +111,12 @@ export class SweepsRepository {
   }
 
   /**
-   * Saves one chunk's progress if nobody else advanced the sweep since it was read
-   * (`steps` is the version). False means this chunk lost the race: its jobs were
-   * deduplicated by job id, and the caller re-reads the sweep.
+   * Saves instances' progress if nobody else advanced the sweep since it was read (`steps`
+   * is the version). False means these chunks lost the race: their jobs were deduplicated
+   * by job id, and the caller re-reads the sweep.
    */
-  async saveProgress(sweep: Sweep, instanceId: string, progress: InstanceProgress, added: number): Promise<boolean> {
-    const next = { ...sweep.progress, [instanceId]: progress };
+  async saveProgress(sweep: Sweep, changes: SweepProgress, added: number): Promise<boolean> {
+    const next = { ...sweep.progress, ...changes };
     const { rowCount } = await this.pool.query(
       `UPDATE refresh_sweeps SET progress = $3, queued = queued + $4, steps = steps + 1
        WHERE id = $1 AND steps = $2`,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { ContactsRepository } from '../db/contacts-repository.js';
-import { archiveJobId } from '../jobs/archive-job.js';
 import type { ArchiveQueues } from '../jobs/archive-queue.js';
 import type { Logger } from '../logger.js';
 import type { S3ObjectStore } from '../storage/s3-object-store.js';
@@ -32,8 +31,8 @@ export class ContactEraser {
   async erase(instanceId: string, phone: string, options: { keepContact: boolean }): Promise<ErasureResult> {
     // A job still waiting would bring the contact (and its picture) back.
     // Disabled instances too: their jobs wait for them to come back.
-    const job = await this.queues.anyQueue(instanceId).getJob(archiveJobId({ instanceId, phone }));
-    if (job && !(await job.isActive())) await job.remove();
+    const job = await this.queues.getJob(instanceId, phone);
+    if (job) await this.queues.remove(job);
     const plan = await this.contacts.erasurePlan(instanceId, phone);
     if (!plan) return { found: false, versionsDeleted: 0, objectsDeleted: 0, keptContact: false };
     await this.store.deleteObjects(plan.keys);

@@ -20,7 +20,7 @@ export class InstanceHealthReader {
       breakers: Pick<InstanceBreakers, 'state'>;
       budget: Pick<ZapiCallBudget, 'usedToday' | 'perDay'>;
       contacts: Pick<ContactsRepository, 'countByStatus'>;
-      queues: Pick<ArchiveQueues, 'anyQueue'>;
+      queues: Pick<ArchiveQueues, 'countsOf'>;
     },
   ) {}
 
@@ -30,7 +30,7 @@ export class InstanceHealthReader {
       breakers.state(instanceId),
       budget.usedToday(instanceId),
       contacts.countByStatus(instanceId),
-      queues.anyQueue(instanceId).getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
+      queues.countsOf(instanceId),
     ]);
     return {
       breaker: breaker && {
@@ -41,12 +41,7 @@ export class InstanceHealthReader {
       callsToday,
       dailyBudget: budget.perDay(instanceId),
       contacts: byStatus,
-      jobs: {
-        waiting: jobs.waiting ?? 0,
-        prioritized: jobs.prioritized ?? 0,
-        active: jobs.active ?? 0,
-        delayed: jobs.delayed ?? 0,
-      },
+      jobs,
     };
   }
 }

@@ -37,10 +37,7 @@ export class InstanceRemoval {
     const { registry, queues, logger } = this.deps;
     const instance = await registry.get(id);
     if (instance.enabled) await registry.set(id, { enabled: false }, 'being removed');
-    const queue = queues.anyQueue(id);
-    const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed');
-    await queue.drain(true);
-    const jobsDropped = Object.values(counts).reduce((sum, count) => sum + count, 0);
+    const jobsDropped = await queues.drop(id);
     const result: RemovalResult = { jobsDropped, contactsErased: 0, versionsErased: 0, objectsErased: 0 };
     if (options.purge) await this.eraseContacts(id, result);
     await registry.remove(id);

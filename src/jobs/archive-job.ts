@@ -2,26 +2,38 @@ import { z } from 'zod';
 import { normalizePhone } from '../domain/phone.js';
 
 /**
- * The contract of the archive queues: one BullMQ queue per Z-API instance, so each has its
- * own rate limiter (BullMQ's open-source edition has no per-group limiter) and one
- * instance's backlog never stands in front of another's jobs. Payloads carry identifiers
- * only (never tokens); the job id is derived from the (instance, phone) pair, so repeated
- * enqueues for a contact collapse into one job and two workers never archive it at once.
+ * The contract of the archive queue: one BullMQ queue shared by every Z-API instance, so a
+ * process holds the same few Redis connections whether it serves ten instances or ten
+ * thousand. Pacing, 429 pauses and circuit breakers are per instance and live in Redis
+ * (ZapiCallBudget, InstanceBreakers); fairness comes from the priorities below. Payloads
+ * carry identifiers only (never tokens); the job id is derived from the (instance, phone)
+ * pair, so repeated enqueues for a contact collapse into one job and two workers never
+ * archive it at once.
  */
-export const ARCHIVE_QUEUE_PREFIX = 'avatar-archive';
+export const ARCHIVE_QUEUE = 'avatar-archive';
 export const ARCHIVE_JOB = 'archive-contact';
 
-/** `avatar-archive-<instance>`; encoded because BullMQ builds Redis keys from queue names and refuses ':'. */
-export function archiveQueueName(instanceId: string): string {
-  return `${ARCHIVE_QUEUE_PREFIX}-${encodeURIComponent(instanceId)}`;
-}
+export type JobUrgency = 'now' | 'refresh';
 
 /**
- * BullMQ takes jobs without a priority (its wait list) before any prioritized job, so
- * new contacts and on-demand refreshes carry none and sweep jobs the lowest we use.
+ * BullMQ takes the lowest priority number first. Jobs wanted now (new contacts, on-demand
+ * refreshes) use the lower band and sweep jobs the upper one, so no refresh job runs while a
+ * new contact waits. Within a band a job's number is its place in its own instance's line
+ * (1 + the jobs that instance already has queued): every instance's first job comes before
+ * any instance's second, so a new contact on an idle instance goes ahead of 200 other
+ * instances' backlogs instead of behind them.
  */
-export const JobPriority = { now: 0, refresh: 1000 } as const;
-export type JobUrgency = keyof typeof JobPriority;
+const BAND = 2 ** 20;
+const PRIORITY_BASE: Record<JobUrgency, number> = { now: 0, refresh: BAND };
+
+export function jobPriority(urgency: JobUrgency, placeInLine: number): number {
+  return PRIORITY_BASE[urgency] + Math.min(Math.max(1, placeInLine), BAND - 1);
+}
+
+/** A job's band from its priority (which BullMQ hands back as read from Redis, possibly a string). */
+export function urgencyOf(priority: number | string | undefined): JobUrgency {
+  return Number(priority ?? 0) > BAND ? 'refresh' : 'now';
+}
 
 export const MAX_LINK_LENGTH = 2048;
 
@@ -51,9 +63,25 @@ export const archiveJobPayload = z.object({
 });
 export type ArchiveJobPayload = z.infer<typeof archiveJobPayload>;
 
-export function archiveJobId(payload: ArchiveJobPayload): string {
+/** The prefix every job id of this instance starts with: how the shared queue's lists are split per instance. */
+export function instanceJobIdPrefix(instanceId: string): string {
   // Encoded because BullMQ rejects ':' in custom ids (it builds Redis keys from them).
-  return `archive-${encodeURIComponent(payload.instanceId)}-${payload.phone}`;
+  return `archive-${encodeURIComponent(instanceId)}-`;
+}
+
+export function archiveJobId(payload: Pick<ArchiveJobPayload, 'instanceId' | 'phone'>): string {
+  return `${instanceJobIdPrefix(payload.instanceId)}${payload.phone}`;
+}
+
+/** The instance a job id belongs to; null for an id this module did not make. */
+export function instanceOfJobId(jobId: string): string | null {
+  const match = /^archive-(.+)-\d{10,15}$/.exec(jobId);
+  if (!match) return null;
+  try {
+    return decodeURIComponent(match[1]!);
+  } catch {
+    return null;
+  }
 }
 
 /** A contact as a sweep's page or the database hook's read-back found it due. */

@@ -1,37 +1,69 @@
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   ARCHIVE_JOB,
+  ARCHIVE_QUEUE,
   archiveJobId,
-  archiveQueueName,
-  JobPriority,
+  jobPriority,
+  urgencyOf,
   type ArchiveJobPayload,
   type JobUrgency,
 } from './archive-job.js';
+import { ArchiveQueueLists, emptyCounts, JOB_STATES, type ArchiveJobCounts } from './archive-queue-lists.js';
+import { InstanceJobCounts, instanceJobCountsKey, type QueuedCounts } from './instance-job-counts.js';
+
+export type { ArchiveJobCounts } from './archive-queue-lists.js';
 
 export interface ArchiveQueuesOptions {
   prefix: string;
   attempts: number;
-  /** The enabled Z-API instances (InstanceDirectory): one queue each, created on first use. */
+  /** The enabled Z-API instances (InstanceDirectory): only those get jobs. */
   instances: { ids(): string[]; has(id: string): boolean };
 }
 
-const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed'] as const;
-export type ArchiveJobCounts = Record<(typeof JOB_STATES)[number], number>;
+const BATCH = 1000;
+
+/** The instance's jobs already in the band a new job joins: each band is a line of its own. */
+function placeInLine(counts: QueuedCounts, urgency: JobUrgency): number {
+  return urgency === 'refresh' ? counts.refresh : counts.queued - counts.refresh;
+}
 
 /**
- * The producer side of the per-instance archive queues, sharing one Redis connection.
- * Completed and failed jobs are removed: the outcome lives in Postgres
+ * The producer side of the one archive queue every instance shares, on one Redis
+ * connection. Completed and failed jobs are removed: the outcome lives in Postgres
  * (contacts.avatar_status, last_error), and a kept job would hold its deterministic id and
  * silently swallow the contact's next enqueue.
  */
 export class ArchiveQueues {
-  private readonly queues = new Map<string, Queue<ArchiveJobPayload>>();
+  readonly queue: Queue<ArchiveJobPayload>;
+  readonly jobCounts: InstanceJobCounts;
+  readonly lists: ArchiveQueueLists;
 
   constructor(
     private readonly connection: Redis,
     private readonly options: ArchiveQueuesOptions,
-  ) {}
+  ) {
+    this.queue = new Queue<ArchiveJobPayload>(ARCHIVE_QUEUE, {
+      connection,
+      prefix: options.prefix,
+      defaultJobOptions: {
+        attempts: options.attempts,
+        backoff: { type: 'archive' },
+        removeOnComplete: true,
+        removeOnFail: true,
+      },
+    });
+    // The queue re-emits its connection's errors, and BullMQ prints unheard ones raw to
+    // stderr; the shared connection already logs each once (Container.redis).
+    this.queue.on('error', () => undefined);
+    // Producers do not buffer commands offline: every raw command waits for the connection.
+    const client = async () => {
+      await this.queue.waitUntilReady();
+      return connection;
+    };
+    this.jobCounts = new InstanceJobCounts(client, instanceJobCountsKey(options.prefix));
+    this.lists = new ArchiveQueueLists(client, this.queue as Queue);
+  }
 
   /** The enabled instances, as of now. */
   get instanceIds(): string[] {
@@ -42,38 +74,8 @@ export class ArchiveQueues {
     return this.options.instances.has(instanceId);
   }
 
-  /** Enabled instances only: nothing is queued for a disabled or unknown one. */
-  queue(instanceId: string): Queue<ArchiveJobPayload> {
-    if (!this.options.instances.has(instanceId)) {
-      throw new Error(`instance ${instanceId} is not configured or is disabled, so it has no archive queue`);
-    }
-    return this.anyQueue(instanceId);
-  }
-
-  /**
-   * Any instance's queue, enabled or not: for the jobs a disabled or removed instance left
-   * behind (erasure removes them, removal drains them). Queue objects share the producer
-   * connection, so one per instance costs no connection.
-   */
-  anyQueue(instanceId: string): Queue<ArchiveJobPayload> {
-    let queue = this.queues.get(instanceId);
-    if (!queue) {
-      queue = new Queue<ArchiveJobPayload>(archiveQueueName(instanceId), {
-        connection: this.connection,
-        prefix: this.options.prefix,
-        defaultJobOptions: {
-          attempts: this.options.attempts,
-          backoff: { type: 'archive' },
-          removeOnComplete: true,
-          removeOnFail: true,
-        },
-      });
-      // Each queue re-emits its connection's errors, and BullMQ prints unheard ones raw to
-      // stderr; the shared connection already logs each once (Container.redis).
-      queue.on('error', () => undefined);
-      this.queues.set(instanceId, queue);
-    }
-    return queue;
+  async getJob(instanceId: string, phone: string): Promise<Job<ArchiveJobPayload> | undefined> {
+    return this.queue.getJob(archiveJobId({ instanceId, phone }));
   }
 
   /** Returns how many jobs were added; contacts that already have a job are not added again. */
@@ -83,44 +85,52 @@ export class ArchiveQueues {
 
   /**
    * One answer per payload, in order: true when its job was added, false when the contact
-   * already had one (or came earlier in the same call). A contact whose job waits at refresh
-   * priority is moved ahead when it is wanted `now` (a new-contact hook or an on-demand
-   * refresh must not wait behind a sweep).
+   * already had one (or came earlier in the same call). Enabled instances only. A contact
+   * whose job waits at refresh priority is moved ahead when it is wanted `now` (a
+   * new-contact hook or an on-demand refresh must not wait behind a sweep).
    */
-  async enqueueEach(payloads: ArchiveJobPayload[], urgency: JobUrgency = 'now'): Promise<boolean[]> {
+  async enqueueEach(
+    payloads: ArchiveJobPayload[],
+    urgency: JobUrgency = 'now',
+    /** Disabled instances too: jobs carried over from an earlier version wait for theirs. */
+    options: { anyInstance?: boolean } = {},
+  ): Promise<boolean[]> {
     const added = new Array<boolean>(payloads.length).fill(false);
-    const firstIndex = new Map<string, number>();
+    const byInstance = new Map<string, number[]>();
+    const seen = new Set<string>();
     payloads.forEach((payload, index) => {
       const id = archiveJobId(payload);
-      if (!firstIndex.has(id)) firstIndex.set(id, index);
-    });
-    const byInstance = new Map<string, number[]>();
-    for (const index of firstIndex.values()) {
-      const instanceId = payloads[index]!.instanceId;
-      const group = byInstance.get(instanceId);
+      if (seen.has(id)) return;
+      seen.add(id);
+      if (!options.anyInstance && !this.options.instances.has(payload.instanceId)) {
+        throw new Error(`instance ${payload.instanceId} is not configured or is disabled, so it takes no jobs`);
+      }
+      const group = byInstance.get(payload.instanceId);
       if (group) group.push(index);
-      else byInstance.set(instanceId, [index]);
-    }
+      else byInstance.set(payload.instanceId, [index]);
+    });
     for (const [instanceId, indexes] of byInstance) {
-      const queue = this.queue(instanceId);
-      for (let start = 0; start < indexes.length; start += 1000) {
-        const batch = indexes.slice(start, start + 1000);
-        const existing = await this.existing(
-          queue,
-          batch.map((index) => payloads[index]!),
-        );
+      for (let start = 0; start < indexes.length; start += BATCH) {
+        const batch = indexes.slice(start, start + BATCH);
+        const existing = await this.existing(batch.map((index) => payloads[index]!));
         const fresh = batch.filter((_, position) => !existing[position]);
-        await queue.addBulk(
-          fresh.map((index) => ({
+        const ahead = placeInLine((await this.jobCounts.read([instanceId]))[0]!, urgency);
+        // Counted before the jobs exist, so a worker that finishes one at once never counts below zero.
+        await this.jobCounts.added(instanceId, urgency, fresh.length);
+        await this.queue.addBulk(
+          fresh.map((index, position) => ({
             name: ARCHIVE_JOB,
             data: payloads[index]!,
-            opts: { jobId: archiveJobId(payloads[index]!), priority: JobPriority[urgency] },
+            opts: {
+              jobId: archiveJobId(payloads[index]!),
+              priority: jobPriority(urgency, ahead + position + 1),
+            },
           })),
         );
         for (const index of fresh) added[index] = true;
         if (urgency === 'now') {
           await this.promote(
-            queue,
+            instanceId,
             batch.filter((_, position) => existing[position]).map((index) => payloads[index]!),
           );
         }
@@ -129,40 +139,81 @@ export class ArchiveQueues {
     return added;
   }
 
-  /** Refresh jobs of this instance not yet started (prioritized, or delayed for a retry). */
+  /** Refresh jobs of this instance not yet finished (the sweep's share). */
   async waitingRefreshJobs(instanceId: string): Promise<number> {
-    const counts = await this.queue(instanceId).getJobCounts('prioritized', 'delayed');
-    return (counts.prioritized ?? 0) + (counts.delayed ?? 0);
+    return (await this.jobCounts.read([instanceId]))[0]!.refresh;
   }
 
+  /** Per instance, by state: walks the whole queue (see ArchiveQueueLists). */
   async countsByInstance(): Promise<Record<string, ArchiveJobCounts>> {
-    const entries = await Promise.all(
-      this.instanceIds.map(async (id) => {
-        const counts = await this.anyQueue(id).getJobCounts(...JOB_STATES);
-        return [id, Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0]))] as const;
-      }),
-    );
-    return Object.fromEntries(entries) as Record<string, ArchiveJobCounts>;
+    const counts = await this.lists.countsByInstance();
+    return Object.fromEntries(this.instanceIds.map((id) => [id, counts.get(id) ?? emptyCounts()]));
   }
 
+  async countsOf(instanceId: string): Promise<ArchiveJobCounts> {
+    return (await this.lists.countsByInstance()).get(instanceId) ?? emptyCounts();
+  }
+
+  /** Every instance together: BullMQ's own counters, one round trip. */
   async counts(): Promise<ArchiveJobCounts> {
-    const total = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as ArchiveJobCounts;
-    for (const counts of Object.values(await this.countsByInstance())) {
-      for (const state of JOB_STATES) total[state] += counts[state];
+    const counts = await this.queue.getJobCounts(...JOB_STATES);
+    return Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0])) as ArchiveJobCounts;
+  }
+
+  /**
+   * The instance's delayed jobs run now: its breaker closed, or it was enabled again, and
+   * the jobs it parked for that need not wait out their delay. Returns how many.
+   */
+  async wake(instanceId: string): Promise<number> {
+    let woken = 0;
+    for (const id of await this.lists.idsOf(instanceId, ['delayed'])) {
+      const job = await this.queue.getJob(id);
+      // Gone or already promoted meanwhile (another process woke it): nothing to do.
+      if (
+        job &&
+        (await job.promote().then(
+          () => true,
+          () => false,
+        ))
+      )
+        woken += 1;
     }
-    return total;
+    return woken;
+  }
+
+  /** Drops every job of the instance not running now (removal); returns how many. */
+  async drop(instanceId: string): Promise<number> {
+    let dropped = 0;
+    for (const id of await this.lists.idsOf(instanceId, ['waiting', 'prioritized', 'delayed'])) {
+      if ((await this.queue.remove(id)) === 1) dropped += 1;
+    }
+    await this.jobCounts.forget(instanceId);
+    return dropped;
+  }
+
+  /** Removes one waiting job (erasure); false when there is none or it is running. */
+  async remove(job: Job<ArchiveJobPayload>): Promise<boolean> {
+    if (await job.isActive()) return false;
+    if ((await this.queue.remove(job.id!)) !== 1) return false;
+    await this.jobCounts.finished(job.data.instanceId, job.priority);
+    return true;
+  }
+
+  /** Rebuilds the per-instance counts from the queue (a sweep tick, or a Redis that never had them). */
+  async recount(): Promise<void> {
+    await this.jobCounts.recount(await this.lists.unfinished());
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    await this.queue.close();
   }
 
   /** One pipelined EXISTS per job key: far cheaper than fetching each job. */
-  private async existing(queue: Queue<ArchiveJobPayload>, batch: ArchiveJobPayload[]): Promise<boolean[]> {
+  private async existing(batch: ArchiveJobPayload[]): Promise<boolean[]> {
     // Producers do not buffer commands offline, so wait for the shared connection to be up.
-    await queue.waitUntilReady();
+    await this.queue.waitUntilReady();
     const pipeline = this.connection.pipeline();
-    for (const payload of batch) pipeline.exists(queue.toKey(archiveJobId(payload)));
+    for (const payload of batch) pipeline.exists(this.queue.toKey(archiveJobId(payload)));
     const results = (await pipeline.exec()) ?? [];
     return results.map(([error, exists]) => {
       if (error) throw error;
@@ -170,12 +221,16 @@ export class ArchiveQueues {
     });
   }
 
-  private async promote(queue: Queue<ArchiveJobPayload>, payloads: ArchiveJobPayload[]): Promise<void> {
+  private async promote(instanceId: string, payloads: ArchiveJobPayload[]): Promise<void> {
+    let promoted = 0;
     for (const payload of payloads) {
-      const job = await queue.getJob(archiveJobId(payload));
-      if (job && (job.opts.priority ?? 0) > 0 && (await job.getState()) === 'prioritized') {
-        await job.changePriority({ priority: JobPriority.now });
+      const job = await this.queue.getJob(archiveJobId(payload));
+      if (job && urgencyOf(job.priority) === 'refresh' && (await job.getState()) === 'prioritized') {
+        const ahead = placeInLine((await this.jobCounts.read([instanceId]))[0]!, 'now');
+        await job.changePriority({ priority: jobPriority('now', ahead + 1) });
+        promoted += 1;
       }
     }
+    await this.jobCounts.promoted(instanceId, promoted);
   }
 }

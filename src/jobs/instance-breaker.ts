@@ -17,7 +17,8 @@ export interface BreakerState {
 export interface InstanceBreakersDeps {
   redis: Redis;
   prefix: string;
-  queues: Pick<ArchiveQueues, 'anyQueue'>;
+  /** Closing a breaker wakes the jobs its instance parked meanwhile. */
+  queues: Pick<ArchiveQueues, 'wake'>;
   status: InstanceStatusSource;
   /** The enabled instances (InstanceDirectory): only those are probed, with their current token. */
   instances: { get(id: string): ZapiInstance | undefined };
@@ -37,8 +38,10 @@ const RESET_EVERY_MS = 1_000;
 
 /**
  * One circuit breaker per Z-API instance, kept in Redis so every worker process shares it.
- * Open means the instance's queue is paused (BullMQ pauses it for every process): its jobs
- * wait, spend no attempt and make no Z-API call, and other instances' queues are untouched.
+ * Open means the instance's jobs park in the delayed set as workers take them: they spend
+ * no attempt and make no Z-API call, other instances' jobs are untouched, and closing the
+ * breaker wakes them. Each process keeps the set of open breakers in memory, read once a
+ * second by the probe round, so checking a job costs no Redis command.
  * It opens at once when Z-API says the instance itself is down (phone disconnected, session
  * to restore, credentials refused), or after ZAPI_BREAKER_FAILURES failed calls in a row;
  * it closes when GET /status says `connected`, probed with a growing wait, or when a
@@ -51,6 +54,8 @@ export class InstanceBreakers {
   /** Instances with a failure counted by this process since this process last cleared the run. */
   private readonly countedFailure = new Set<string>();
   private readonly lastReset = new Map<string, number>();
+  /** The open breakers as of this process's last probe round (or its own open/close since). */
+  private known = new Set<string>();
 
   constructor(private readonly deps: InstanceBreakersDeps) {
     this.now = deps.now ?? Date.now;
@@ -59,6 +64,11 @@ export class InstanceBreakers {
   /** The instances whose breaker is open: one set in Redis, so a probe round costs one read, not one per instance. */
   async openIds(): Promise<Set<string>> {
     return new Set(await this.deps.redis.smembers(this.openSetKey()));
+  }
+
+  /** From memory: at most a second behind another process's open or close. */
+  isOpen(instanceId: string): boolean {
+    return this.known.has(instanceId);
   }
 
   async state(instanceId: string): Promise<BreakerState | null> {
@@ -119,8 +129,7 @@ export class InstanceBreakers {
       .set(this.key('breaker', instanceId), JSON.stringify(state), 'NX')
       .sadd(this.openSetKey(), instanceId)
       .exec()) as [[Error | null, string | null], [Error | null, number]];
-    // Pausing again is harmless, and repairs a process that died between the two steps.
-    await this.deps.queues.anyQueue(instanceId).pause();
+    this.known.add(instanceId);
     if (opened === 'OK')
       this.deps.logger.warn({ instance: instanceId, reason }, 'circuit breaker opened: instance paused');
   }
@@ -131,8 +140,10 @@ export class InstanceBreakers {
       .del(this.key('breaker', instanceId), this.key('breaker-failures', instanceId))
       .srem(this.openSetKey(), instanceId)
       .exec()) as [[Error | null, number], [Error | null, number]];
-    await this.deps.queues.anyQueue(instanceId).resume();
-    if (closed > 0) this.deps.logger.info({ instance: instanceId, why }, 'circuit breaker closed: instance resumed');
+    this.known.delete(instanceId);
+    if (closed === 0) return;
+    const woken = await this.deps.queues.wake(instanceId);
+    this.deps.logger.info({ instance: instanceId, why, jobs: woken }, 'circuit breaker closed: instance resumed');
   }
 
   /** Probes open breakers whose wait is over, every `intervalMs`, one process per instance at a time. */
@@ -156,6 +167,7 @@ export class InstanceBreakers {
     let open: Set<string>;
     try {
       open = await this.openIds();
+      this.known = open;
     } catch (error) {
       this.deps.logger.warn({ error: describeError(error) }, 'circuit breaker probes skipped: open breakers not read');
       return;

@@ -12,10 +12,10 @@ export function countedSource(source: ProfilePictureSource, metrics: Metrics): P
     async getProfilePictureLink(instance, phone) {
       try {
         const link = await source.getProfilePictureLink(instance, phone);
-        metrics.zapiCalls.inc({ instance: instance.id, status: link.kind === 'link' ? 'link' : 'no_picture' });
+        metrics.countZapiCall(instance.id, link.kind === 'link' ? 'link' : 'no_picture');
         return link;
       } catch (error) {
-        metrics.zapiCalls.inc({ instance: instance.id, status: isArchiveError(error) ? error.code : 'ERROR' });
+        metrics.countZapiCall(instance.id, isArchiveError(error) ? error.code : 'ERROR');
         throw error;
       }
     },

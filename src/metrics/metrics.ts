@@ -2,7 +2,10 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 /** What /metrics reads from Postgres and Redis at scrape time (never on the job path). */
 export interface StateSource {
-  queueCounts(): Promise<Record<string, Record<string, number>>>;
+  /** Every instance together. */
+  queueCounts(): Promise<Record<string, number>>;
+  /** Per instance: walks the queue, so only read with METRICS_PER_INSTANCE. */
+  queueCountsByInstance(): Promise<Record<string, Record<string, number>>>;
   contactsByStatus(): Promise<Record<string, number>>;
   /** next_check_at of the contact that has waited longest, or null when none is due. */
   oldestDue(): Promise<Date | null>;
@@ -16,21 +19,18 @@ export interface StateSource {
  * Every Prometheus metric of a process, in a registry of its own (several containers in
  * one test process must not share counters). Counters are bumped where things happen;
  * queue depth, contacts by status and the oldest due contact are read when scraped.
+ * Nothing carries an `instance` label unless METRICS_PER_INSTANCE is set: with thousands of
+ * instances that would be thousands of series per metric (Prometheus' guidance is to keep
+ * them in the hundreds); `GET /v1/instances/{id}` and `status --instance` give the detail.
  */
 export class Metrics {
   readonly registry = new Registry();
+  private readonly zapiCalls: Counter<'instance' | 'status'> | Counter<'status'>;
 
   readonly jobs = new Counter({
     name: 'avatar_archiver_jobs_total',
     help: 'Archive jobs finished, by outcome and error code (failed attempts included)',
     labelNames: ['outcome', 'error_code'] as const,
-    registers: [this.registry],
-  });
-
-  readonly zapiCalls = new Counter({
-    name: 'avatar_archiver_zapi_calls_total',
-    help: 'Z-API profile-picture calls by result: link, no_picture, or the error code',
-    labelNames: ['instance', 'status'] as const,
     registers: [this.registry],
   });
 
@@ -69,22 +69,49 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(private readonly perInstance = false) {
     collectDefaultMetrics({ register: this.registry, prefix: 'avatar_archiver_' });
+    const help = 'Z-API profile-picture calls by result: link, no_picture, or the error code';
+    this.zapiCalls = perInstance
+      ? new Counter({
+          name: 'avatar_archiver_zapi_calls_total',
+          help,
+          labelNames: ['instance', 'status'],
+          registers: [this.registry],
+        })
+      : new Counter({
+          name: 'avatar_archiver_zapi_calls_total',
+          help,
+          labelNames: ['status'],
+          registers: [this.registry],
+        });
+  }
+
+  countZapiCall(instance: string, status: string): void {
+    if (this.perInstance) (this.zapiCalls as Counter<'instance' | 'status'>).inc({ instance, status });
+    else (this.zapiCalls as Counter<'status'>).inc({ status });
   }
 
   /** Gauges filled from Postgres and Redis when /metrics is scraped. */
   watch(source: StateSource): void {
+    if (this.perInstance) this.watchInstances(source);
+    else {
+      new Gauge({
+        name: 'avatar_archiver_queue_jobs',
+        help: 'Archive jobs in Redis by state',
+        labelNames: ['state'] as const,
+        registers: [this.registry],
+        async collect() {
+          for (const [state, count] of Object.entries(await source.queueCounts())) this.set({ state }, count);
+        },
+      });
+    }
     new Gauge({
-      name: 'avatar_archiver_queue_jobs',
-      help: 'Archive jobs in Redis by instance and state',
-      labelNames: ['instance', 'state'] as const,
+      name: 'avatar_archiver_circuits_open',
+      help: 'Instances whose circuit breaker is open (their jobs park until it closes)',
       registers: [this.registry],
       async collect() {
-        this.reset();
-        for (const [instance, counts] of Object.entries(await source.queueCounts())) {
-          for (const [state, count] of Object.entries(counts)) this.set({ instance, state }, count);
-        }
+        this.set(Object.values(await source.openBreakers()).filter(Boolean).length);
       },
     });
     new Gauge({
@@ -94,16 +121,6 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         for (const [status, count] of Object.entries(await source.contactsByStatus())) this.set({ status }, count);
-      },
-    });
-    new Gauge({
-      name: 'avatar_archiver_circuit_open',
-      help: "1 while an instance's circuit breaker is open (its queue paused), 0 otherwise",
-      labelNames: ['instance'] as const,
-      registers: [this.registry],
-      async collect() {
-        for (const [instance, open] of Object.entries(await source.openBreakers()))
-          this.set({ instance }, open ? 1 : 0);
       },
     });
     new Gauge({
@@ -121,6 +138,33 @@ export class Metrics {
       async collect() {
         const oldest = await source.oldestDue();
         this.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
+      },
+    });
+  }
+
+  /** METRICS_PER_INSTANCE: the series that carry an instance label. */
+  private watchInstances(source: StateSource): void {
+    new Gauge({
+      name: 'avatar_archiver_queue_jobs',
+      help: 'Archive jobs in Redis by instance and state',
+      labelNames: ['instance', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [instance, counts] of Object.entries(await source.queueCountsByInstance())) {
+          for (const [state, count] of Object.entries(counts)) this.set({ instance, state }, count);
+        }
+      },
+    });
+    new Gauge({
+      name: 'avatar_archiver_circuit_open',
+      help: "1 while an instance's circuit breaker is open (its jobs park), 0 otherwise",
+      labelNames: ['instance'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [instance, open] of Object.entries(await source.openBreakers()))
+          this.set({ instance }, open ? 1 : 0);
       },
     });
   }

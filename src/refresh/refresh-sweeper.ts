@@ -38,18 +38,61 @@ export interface StepResult {
   retryInMs: number;
 }
 
+/** Instances' progress of one step, saved together (one write of the progress document). */
+class ProgressBatch {
+  private readonly pending = new Map<string, InstanceProgress>();
+  private added = 0;
+
+  constructor(
+    private readonly sweeps: SweepsRepository,
+    private readonly sweep: () => Sweep,
+  ) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  get(instanceId: string): InstanceProgress | undefined {
+    return this.pending.get(instanceId);
+  }
+
+  set(instanceId: string, progress: InstanceProgress, added: number): void {
+    this.pending.set(instanceId, progress);
+    this.added += added;
+  }
+
+  /**
+   * False when another process advanced the sweep first: its cursors are the truth, and the
+   * jobs added here meanwhile were deduplicated by job id.
+   */
+  async save(): Promise<boolean> {
+    if (this.pending.size === 0) return true;
+    const saved = await this.sweeps.saveProgress(this.sweep(), Object.fromEntries(this.pending), this.added);
+    this.pending.clear();
+    this.added = 0;
+    return saved;
+  }
+}
+
 export type ProgressListener = (event: { instanceId: string; scanned: number; queued: number }) => void;
 
 const MIN_RETRY_MS = 250;
+/**
+ * Progress is written after this many instances changed (and at the end of each step), not
+ * after every chunk: with 10,000 instances the progress document is about a megabyte. A
+ * step cut short re-reads at most these chunks, whose jobs are deduplicated by job id.
+ */
+const SAVE_EVERY = 100;
 const MAX_RETRY_MS = 30_000;
 
 /**
  * Queues refresh jobs for due contacts without ever holding more than REFRESH_MAX_QUEUED
- * of them in Redis. The bound is split evenly between instances, and each instance has its
- * own cursor, so a million due contacts on one instance never crowd out another's; a step
- * fills every instance's share and returns, and the caller (the sweep job, or the CLI)
- * steps again as the queues drain. Progress is saved after every chunk, so a killed sweep
- * resumes from its cursors.
+ * of them in Redis, over every instance. Each instance still checking has its own cursor
+ * and at most an even share of the bound among the instances still checking, so a million
+ * due contacts on one instance never crowd out another's, and the many instances with
+ * nothing due finish at their first page and leave their share to the rest. A step fills
+ * what the bound allows and returns, and the caller (the sweep job, or the CLI) steps again
+ * as the queue drains. Progress is saved as it goes, so a killed sweep resumes from its cursors.
  */
 export class RefreshSweeper {
   private readonly now: () => Date;
@@ -82,6 +125,9 @@ export class RefreshSweeper {
 
   /** A scheduler tick: resumes the scheduled sweep still in progress (widened to now), or starts one. */
   async tick(scheduledFor: Date): Promise<{ sweep: Sweep; resumed: boolean }> {
+    // The per-instance job counts the bound reads are kept by increments; a tick re-reads them
+    // from the queue, so a count left wrong by a killed process lasts a day at most.
+    await this.deps.queues.recount();
     const unfinished = await this.deps.sweeps.unfinishedScheduled();
     if (unfinished) {
       await this.deps.sweeps.extend(unfinished.id, scheduledFor);
@@ -95,51 +141,57 @@ export class RefreshSweeper {
     let sweep = await this.load(sweepId);
     let queued = 0;
     if (sweep.finishedAt) return { sweep, finished: true, queued, retryInMs: 0 };
-    const share = Math.max(1, Math.floor(this.deps.maxQueued / Object.keys(sweep.progress).length));
+    const unfinished = Object.keys(sweep.progress).filter((id) => !sweep.progress[id]!.done);
+    // Instances done free their share: the bound is on the total, and the share only keeps
+    // one instance's million due contacts from taking all of it.
+    const share = Math.max(1, Math.ceil(this.deps.maxQueued / Math.max(1, unfinished.length)));
+    let room = this.deps.maxQueued - (await this.deps.queues.jobCounts.refreshTotal());
+    const counts = await this.deps.queues.jobCounts.read(unfinished);
+    const changes = new ProgressBatch(this.deps.sweeps, () => sweep);
 
-    for (const instanceId of Object.keys(sweep.progress)) {
-      if (sweep.progress[instanceId]!.done) continue;
-      // An instance removed from the configuration since the sweep started cannot be checked;
-      // one that has spent its daily Z-API budget is left due for the next sweep.
+    for (const [index, instanceId] of unfinished.entries()) {
+      if (room <= 0) break;
+      // An instance removed or disabled since the sweep started cannot be checked; one that
+      // has spent its daily Z-API budget is left due for the next sweep.
       const skip = !this.deps.queues.isEnabled(instanceId) || (await this.deps.budget.spent(instanceId));
       if (skip) {
-        const progress = { ...sweep.progress[instanceId]!, done: true, deferred: true };
-        if (!(await this.deps.sweeps.saveProgress(sweep, instanceId, progress, 0))) sweep = await this.load(sweep.id);
+        changes.set(instanceId, { ...sweep.progress[instanceId]!, done: true, deferred: true }, 0);
         continue;
       }
-      let room = share - (await this.deps.queues.waitingRefreshJobs(instanceId));
-      while (room > 0) {
-        const current = sweep.progress[instanceId]!;
+      let instanceRoom = Math.min(room, share - counts[index]!.refresh);
+      while (instanceRoom > 0) {
+        const current = changes.get(instanceId) ?? sweep.progress[instanceId]!;
         if (current.done) break;
-        const limit = Math.min(room, this.chunkSize);
+        const limit = Math.min(instanceRoom, this.chunkSize);
         const readAt = this.now();
         const rows = await this.deps.sweeps.duePage(instanceId, sweep.dueBefore, current.cursor, limit);
         const added = await this.queue(instanceId, rows, readAt);
         const last = rows.at(-1);
-        const progress: InstanceProgress = {
-          cursor: last ? { at: last.nextCheckAt.toISOString(), id: last.id } : current.cursor,
-          queued: current.queued + added,
-          done: rows.length < limit,
-        };
-        const saved = await this.deps.sweeps.saveProgress(sweep, instanceId, progress, added);
-        if (!saved) {
-          // Another process advanced this sweep first; its cursor is the truth, and the jobs
-          // just added were deduplicated by job id.
-          sweep = await this.load(sweep.id);
-        } else {
-          queued += added;
-          // Contacts that already had a job (a hook queued them, or a crashed step did) take no room.
-          room -= added;
-          onProgress?.({ instanceId, scanned: rows.length, queued: added });
-        }
+        changes.set(
+          instanceId,
+          {
+            cursor: last ? { at: last.nextCheckAt.toISOString(), id: last.id } : current.cursor,
+            queued: current.queued + added,
+            done: rows.length < limit,
+          },
+          added,
+        );
+        queued += added;
+        // Contacts that already had a job (a hook queued them, or a crashed step did) take no room.
+        instanceRoom -= added;
+        room -= added;
+        onProgress?.({ instanceId, scanned: rows.length, queued: added });
+        if (changes.size >= SAVE_EVERY && !(await changes.save())) sweep = await this.load(sweep.id);
       }
+      if (changes.size >= SAVE_EVERY && !(await changes.save())) sweep = await this.load(sweep.id);
     }
+    if (!(await changes.save())) sweep = await this.load(sweep.id);
 
     if (Object.values(sweep.progress).every((progress) => progress.done)) {
       await this.deps.sweeps.finish(sweep.id, this.now());
       sweep = await this.load(sweep.id);
       this.deps.logger.info(
-        { sweep: sweep.id, queued: sweep.queued, instances: sweep.progress },
+        { sweep: sweep.id, queued: sweep.queued, instances: Object.keys(sweep.progress).length },
         'refresh sweep finished',
       );
       return { sweep, finished: true, queued, retryInMs: 0 };

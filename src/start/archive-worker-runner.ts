@@ -1,16 +1,16 @@
 import type { Worker } from 'bullmq';
-import pLimit from 'p-limit';
 import type { Container } from '../container.js';
 import { defaultMigrationsDir, pendingMigrations } from '../db/migrator.js';
 import { createArchiveWorker, type ArchiveServiceFor } from '../jobs/archive-worker.js';
 import { createRefreshWorker } from '../jobs/refresh-worker.js';
+import { adoptLegacyQueues } from '../jobs/legacy-queue-adoption.js';
 import type { DirectoryChange } from '../instances/instance-directory.js';
 import { capHeapGrowth } from './heap-growth.js';
 
 export interface RunningWorker {
-  /** One per enabled Z-API instance, keyed by instance id; follows the instance directory. */
-  archiveWorkers: Map<string, Worker>;
-  /** Resolves once the workers match the directory's latest change (tests wait on it). */
+  /** The one worker of the shared archive queue, for every instance. */
+  archiveWorker: Worker;
+  /** Resolves once the latest instance change is applied (tests wait on it). */
   settled(): Promise<void>;
   refreshWorker: Worker;
   /** Stops taking jobs and lets active ones finish; the container stays open. */
@@ -25,10 +25,9 @@ export interface StartOptions {
 }
 
 /**
- * Starts one archive worker per enabled Z-API instance (each with its own rate limiter, all
- * sharing WORKER_CONCURRENCY slots), the refresh worker, and registers the sweep's schedule.
- * Instances added, disabled, removed or given other limits while it runs get their worker
- * started, closed or restarted; a closed instance's jobs wait in its queue.
+ * Starts the archive worker (one for every instance: pacing, pauses and breakers are per
+ * instance in Redis), the refresh worker, and registers the sweep's schedule. Jobs of an
+ * instance disabled while it runs park in the delayed set, and wake when it is enabled again.
  */
 export async function startArchiveWorker(container: Container, options: StartOptions = {}): Promise<RunningWorker> {
   const { config, logger } = container;
@@ -49,28 +48,22 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   const services = options.services ?? container.archiveServices();
   const queues = container.archiveQueues();
   const connection = container.workerConnection();
-  const slots = pLimit(config.worker.concurrency);
   const budget = container.zapiCallBudget();
-  const archiveWorkers = new Map<string, Worker>();
-  const startInstance = (instanceId: string): Worker => {
-    const worker = createArchiveWorker(connection, services, logger, {
-      prefix: config.queuePrefix,
-      instanceId,
-      concurrency: config.worker.concurrency,
-      maxRequestsPerSecond: budget.perSecond(instanceId),
-      backoffMs: config.worker.backoffMs,
-      queue: queues.queue(instanceId),
-      slots,
-      budget,
-      metrics: container.metrics(),
-      breakers: container.breakers(),
-      isActive: (id) => directory.has(id),
-    });
-    worker.on('error', (error) => logger.error({ error: error.message, instance: instanceId }, 'worker error'));
-    archiveWorkers.set(instanceId, worker);
-    return worker;
-  };
-  for (const instanceId of queues.instanceIds) startInstance(instanceId);
+  const breakers = container.breakers();
+  const adopted = await adoptLegacyQueues(container.workerConnection(), config.queuePrefix, queues, logger);
+  // Rebuilt when jobs came over from the old queues, or when Redis has jobs but lost their counts.
+  if (adopted.jobs > 0 || !(await queues.jobCounts.kept())) await queues.recount();
+  const archiveWorker = createArchiveWorker(connection, services, logger, {
+    prefix: config.queuePrefix,
+    concurrency: config.worker.concurrency,
+    backoffMs: config.worker.backoffMs,
+    budget,
+    metrics: container.metrics(),
+    breakers,
+    jobCounts: queues.jobCounts,
+    isActive: (id) => directory.has(id),
+  });
+  archiveWorker.on('error', (error) => logger.error({ error: error.message }, 'worker error'));
   const refreshQueue = container.refreshQueue();
   const refreshWorker = createRefreshWorker(
     connection,
@@ -85,40 +78,25 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     logger.error({ job: job?.name, sweep: job?.data?.sweepId, error: error.message }, 'refresh job failed'),
   );
 
-  const workers = [...archiveWorkers.values(), refreshWorker];
+  const workers = [archiveWorker, refreshWorker];
   for (const worker of workers) void worker.run();
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
 
-  // Changes are applied one after the other, so a quick disable-enable ends enabled.
+  // An instance enabled again (or added back) wakes the jobs it parked while disabled.
   let applying: Promise<void> = Promise.resolve();
-  let stopping = false;
   const apply = (change: DirectoryChange) => {
     applying = applying
       .then(async () => {
-        if (stopping) return;
-        const stop = [...change.removed, ...change.changed].filter((id) => archiveWorkers.has(id));
-        await Promise.all(
-          stop.map(async (id) => {
-            const worker = archiveWorkers.get(id)!;
-            archiveWorkers.delete(id);
-            await worker.close();
-          }),
-        );
-        // A rotated token needs no new worker (the pipeline reads it per call); other limits do.
-        const start = [...change.added, ...change.changed].filter((id) => directory.has(id) && !archiveWorkers.has(id));
-        const started = start.map(startInstance);
-        for (const worker of started) void worker.run();
-        await Promise.all(started.map((worker) => worker.waitUntilReady()));
+        for (const id of change.added) await queues.wake(id);
       })
       .catch((error: unknown) =>
-        logger.error({ error: error instanceof Error ? error.message : String(error) }, 'instance workers not updated'),
+        logger.error({ error: error instanceof Error ? error.message : String(error) }, 'parked jobs not woken'),
       );
   };
   directory.on('changed', apply);
   // The database hook: contacts inserted by any app are queued at once.
   const newContacts = container.newContactListener();
   await newContacts.start();
-  const breakers = container.breakers();
   breakers.start();
   const partnerSync = container.tenancy.partnerSyncSchedule();
   partnerSync?.start();
@@ -140,16 +118,15 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     'archive worker started',
   );
   const closeWorkers = async () => {
-    stopping = true;
     directory.off('changed', apply);
     await applying;
     await newContacts.stop();
     await partnerSync?.stop();
     await breakers.stop();
-    await Promise.all([...archiveWorkers.values(), refreshWorker].map((worker) => worker.close()));
+    await Promise.all([archiveWorker, refreshWorker].map((worker) => worker.close()));
   };
   return {
-    archiveWorkers,
+    archiveWorker,
     settled: () => applying,
     refreshWorker,
     closeWorkers,

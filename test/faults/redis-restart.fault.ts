@@ -121,7 +121,7 @@ test('Redis killed and restarted mid-run loses no job and duplicates nothing', a
   expect(archivedAtRestart).toBeLessThan(CONTACTS);
 
   // Every job still in Redis (in any state, failed included) runs out; whatever is not archived then was lost.
-  const queue = harness.container.archiveQueues().queue(INSTANCE.id);
+  const queue = harness.container.archiveQueues().queue;
   const jobsLeft = async () => {
     try {
       return Object.values(await queue.getJobCounts()).reduce((sum, count) => sum + count, 0);

@@ -87,7 +87,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     options.wrapContacts ? { contacts: options.wrapContacts(container.contacts) } : {},
   );
   const running = await startArchiveWorker(container, { services });
-  const worker = running.archiveWorkers.get(INSTANCE.id)!;
+  const worker = running.archiveWorker;
 
   const waiters = new Map<string, (result: JobResult) => void>();
   worker.on('completed', (job: Job<ArchiveJobPayload, JobOutcome>, outcome: JobOutcome) => {

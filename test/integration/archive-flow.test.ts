@@ -151,7 +151,7 @@ test('the same picture on another contact reuses the stored objects', async () =
 test('repeated enqueues of one contact collapse into one job', async () => {
   await h.showPicture('5511900000006', '1007', 'dave');
   const queues = h.container.archiveQueues();
-  const queue = { enqueue: queues.enqueue.bind(queues), queue: queues.queue('instance-1') };
+  const queue = { enqueue: queues.enqueue.bind(queues), queue: queues.queue };
   await queue.queue.pause();
   const added = [
     await queue.enqueue([{ instanceId: 'instance-1', phone: '5511900000006' }]),
@@ -161,7 +161,7 @@ test('repeated enqueues of one contact collapse into one job', async () => {
     ]),
   ];
   expect(added).toEqual([1, 0]);
-  expect(await queue.queue.getJobCountByTypes('waiting')).toBe(1);
+  expect(await queue.queue.getJobCountByTypes('waiting', 'prioritized')).toBe(1);
   const done = h.archive('5511900000006');
   await queue.queue.resume();
   expect(await done).toMatchObject({ state: 'completed' });

@@ -40,9 +40,16 @@ test('a disconnected instance costs a handful of calls, loses no job, and resume
   await h.container.contacts.ensureContacts(INSTANCE.id, phones);
   await h.container.archiveQueues().enqueue(phones.map((phone) => archivePayload(INSTANCE.id, phone)));
   const breakers = h.container.breakers();
-  const queue = h.container.archiveQueues().queue(INSTANCE.id);
+  const queue = h.container.archiveQueues().queue;
   await waitFor(async () => (await breakers.state(INSTANCE.id)) !== null, 20_000, 'breaker open');
-  expect(await queue.isPaused()).toBe(true);
+  expect(await breakers.openIds()).toEqual(new Set([INSTANCE.id]));
+  // The shared queue stays open for the other instances; this one's jobs are parked.
+  expect(await queue.isPaused()).toBe(false);
+  await waitFor(
+    async () => (await queue.getJobCounts('delayed')).delayed === 30,
+    20_000,
+    'every job parked while the breaker is open',
+  );
 
   // Let it sit through a couple of probes: still no lookups, nothing failed.
   await waitFor(async () => probes() >= 2, 20_000, 'two probes');
@@ -86,8 +93,29 @@ test('failures that do not name the instance open it only after ZAPI_BREAKER_FAI
     reason: expect.stringMatching(/^5 Z-API calls failed in a row/),
   });
   await breakers.close(INSTANCE.id, 'test');
-  expect(await h.container.archiveQueues().queue(INSTANCE.id).isPaused()).toBe(false);
+  expect(await breakers.openIds()).toEqual(new Set());
 });
+
+test("closing a breaker wakes that instance's parked jobs at once instead of at the end of their delay", async () => {
+  const phone = '5511985000100';
+  const bytes = await h.showPicture(phone, 'wake', 'wake', 200);
+  h.zapi.setContact(phone, { type: 'link', url: h.cdn.publish('wake', bytes) });
+  await h.container.contacts.ensureContacts(INSTANCE.id, [phone]);
+  const breakers = h.container.breakers();
+  await breakers.open(INSTANCE.id, 'test');
+  await h.container.archiveQueues().enqueue([archivePayload(INSTANCE.id, phone)]);
+  const queue = h.container.archiveQueues().queue;
+  await waitFor(async () => (await queue.getJobCounts('delayed')).delayed === 1, 20_000, 'the job parked');
+  const lookupsBefore = lookups();
+  await breakers.close(INSTANCE.id, 'test');
+  // Parked for a minute, the job still runs within seconds of the close.
+  await waitFor(
+    async () => (await h.container.prisma.contact.findFirst({ where: { phone } }))?.avatarStatus === 'ARCHIVED',
+    10_000,
+    'archived after the close',
+  );
+  expect(lookups()).toBe(lookupsBefore + 1);
+}, 30_000);
 
 test('a breaker opened before the set of open breakers existed is adopted at start, probed and closed', async () => {
   const { queuePrefix, redisUrl } = h.config;
@@ -104,8 +132,6 @@ test('a breaker opened before the set of open breakers existed is adopted at sta
     };
     await redis.set(`${queuePrefix}:breaker:${encodeURIComponent(INSTANCE.id)}`, JSON.stringify(state));
     await redis.del(`${queuePrefix}:breakers-open`, `${queuePrefix}:breakers-open:adopted`);
-    const queue = h.container.archiveQueues().queue(INSTANCE.id);
-    await queue.pause();
     const breakers = new InstanceBreakers({
       redis,
       prefix: queuePrefix,
@@ -122,7 +148,6 @@ test('a breaker opened before the set of open breakers existed is adopted at sta
     } finally {
       await breakers.stop();
     }
-    expect(await queue.isPaused()).toBe(false);
     expect(await breakers.openIds()).toEqual(new Set());
   } finally {
     redis.disconnect();

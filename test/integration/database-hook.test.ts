@@ -213,10 +213,7 @@ describe('rows this worker must leave alone', () => {
     expect(row).toEqual({ avatar_status: 'PENDING' });
     expect(zapiCallsFor(unconfigured)).toBe(0);
     expect(
-      await h.container
-        .archiveQueues()
-        .queue(INSTANCE.id)
-        .getJob(archiveJobId({ instanceId: INSTANCE.id, phone: elsewhere })),
+      await h.container.archiveQueues().queue.getJob(archiveJobId({ instanceId: INSTANCE.id, phone: elsewhere })),
     ).toBeUndefined();
   });
 });

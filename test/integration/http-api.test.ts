@@ -99,7 +99,7 @@ describe('POST /v1/contacts', () => {
   });
 
   test('a batch answers one result per item, in order; a bad item rejects only itself', async () => {
-    await h.container.archiveQueues().queue(INSTANCE.id).pause();
+    await h.container.archiveQueues().queue.pause();
     try {
       const response = await post('/v1/contacts', {
         contacts: [
@@ -132,7 +132,7 @@ describe('POST /v1/contacts', () => {
       expect(again.json().results[0].result).toBe('already_queued');
       expect(await statusOf('5511980000003')).toBe('PENDING');
     } finally {
-      await h.container.archiveQueues().queue(INSTANCE.id).resume();
+      await h.container.archiveQueues().queue.resume();
     }
   });
 
@@ -223,7 +223,7 @@ describe('health, metrics and docs', () => {
       'avatar_archiver_webhook_events_total',
       'avatar_archiver_webhook_contacts_total',
       'avatar_archiver_webhook_inbox_entries',
-      'avatar_archiver_circuit_open',
+      'avatar_archiver_circuits_open',
     ]) {
       expect(metrics.body).toContain(name);
     }
@@ -350,7 +350,6 @@ describe('the Z-API webhook', () => {
 
   test('Disconnected/ConnectedCallback open and close the instance circuit breaker at once', async () => {
     const breakers = h.container.breakers();
-    const queue = h.container.archiveQueues().queue(INSTANCE.id);
     const down = await webhook({
       type: 'DisconnectedCallback',
       instanceId: INSTANCE.id,
@@ -358,11 +357,11 @@ describe('the Z-API webhook', () => {
     });
     expect(down.json()).toEqual({ result: 'logged' });
     expect(await breakers.state(INSTANCE.id)).toMatchObject({ reason: 'DisconnectedCallback webhook' });
-    expect(await queue.isPaused()).toBe(true);
+    expect(await breakers.openIds()).toEqual(new Set([INSTANCE.id]));
     const up = await webhook({ type: 'ConnectedCallback', instanceId: INSTANCE.id, connected: true });
     expect(up.json()).toEqual({ result: 'logged' });
     expect(await breakers.state(INSTANCE.id)).toBeNull();
-    expect(await queue.isPaused()).toBe(false);
+    expect(await breakers.openIds()).toEqual(new Set());
   });
 
   test('the same message delivered twice queues once; an active contact is checked at most once per WEBHOOK_MIN_AGE', async () => {
@@ -381,7 +380,7 @@ describe('the Z-API webhook', () => {
   });
 
   test('200 webhooks, at once or one after the other, are all accepted and then queued', async () => {
-    const queue = h.container.archiveQueues().queue(INSTANCE.id);
+    const queue = h.container.archiveQueues().queue;
     await queue.pause();
     try {
       for (const [mode, firstPhone] of [
@@ -401,9 +400,14 @@ describe('the Z-API webhook', () => {
           Array(200).fill('200 {"result":"accepted"}'),
         );
       }
-      await waitFor(async () => (await queue.getJobCounts('wait')).wait === 400, 10_000, 'all 400 deliveries queued');
+      const queued = async () => {
+        const counts = await queue.getJobCounts('wait', 'prioritized');
+        return counts.wait! + counts.prioritized!;
+      };
+      await waitFor(async () => (await queued()) === 400, 10_000, 'all 400 deliveries queued');
     } finally {
       await queue.obliterate({ force: true });
+      await h.container.archiveQueues().recount();
       await queue.resume();
     }
   });
@@ -419,10 +423,7 @@ test('no secret reaches a log line, a stored error, or job data', async () => {
   expect(logs).toContain('/v1/webhooks/zapi/***');
   const rows = await h.container.prisma.contact.findMany({ select: { lastError: true } });
   const stored = rows.map((row) => row.lastError ?? '').join('\n');
-  const jobs = await h.container
-    .archiveQueues()
-    .queue(INSTANCE.id)
-    .getJobs(['wait', 'prioritized', 'delayed', 'active']);
+  const jobs = await h.container.archiveQueues().queue.getJobs(['wait', 'prioritized', 'delayed', 'active']);
   const jobData = JSON.stringify(jobs.map((job) => job.data));
   for (const secret of secrets) {
     expect(logs).not.toContain(secret);

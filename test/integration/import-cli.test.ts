@@ -1,6 +1,6 @@
-import { Queue } from 'bullmq';
 import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
-import { archiveQueueName } from '../../src/jobs/archive-job.js';
+import { urgencyOf } from '../../src/jobs/archive-job.js';
+import { queuedJobs } from '../helpers/queued-jobs.js';
 import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
 import { startLocalStack, type LocalStack } from '../../src/simulators/local-stack.js';
 import type { ZapiContactListEntry } from '../../src/simulators/zapi-simulator.js';
@@ -68,18 +68,10 @@ afterAll(async () => {
 });
 
 async function queued(instanceId: string): Promise<number> {
-  const queue = new Queue(archiveQueueName(instanceId), {
-    connection: { url: TEST_REDIS_URL },
-    prefix: env.QUEUE_PREFIX,
-  });
-  try {
-    const counts = await queue.getJobCounts('waiting', 'prioritized');
-    // New contacts go in at the `now` priority: BullMQ's plain wait list.
-    expect(counts.prioritized).toBe(0);
-    return counts.waiting ?? 0;
-  } finally {
-    await queue.close();
-  }
+  const jobs = await queuedJobs(env.QUEUE_PREFIX!, instanceId);
+  // New contacts go in at the `now` priority band.
+  expect(jobs.filter((job) => urgencyOf(job.priority) !== 'now')).toEqual([]);
+  return jobs.length;
 }
 
 async function contacts(instanceId: string): Promise<string[]> {

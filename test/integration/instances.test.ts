@@ -180,10 +180,7 @@ test('a disabled instance makes no Z-API call and its queued job waits without f
   await h.showPicture(phone, 'reg-a-3-pic', 'reg-a-3');
   await h.container.contacts.ensureContact(REG_A.id, phone);
   const payload = archivePayload(REG_A.id, phone);
-  await h.container
-    .archiveQueues()
-    .anyQueue(REG_A.id)
-    .add(ARCHIVE_JOB, payload, { jobId: archiveJobId(payload) });
+  await h.container.archiveQueues().queue.add(ARCHIVE_JOB, payload, { jobId: archiveJobId(payload), priority: 1 });
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   expect(h.zapi.requests.filter((request) => request.phone === phone)).toHaveLength(0);
   expect(await statusOf(REG_A.id, phone)).toBe('PENDING');

@@ -1,5 +1,5 @@
 import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
-import { archiveQueueName } from '../../src/jobs/archive-job.js';
+import { queuedJobs } from '../helpers/queued-jobs.js';
 import { deleteKeysWithPrefix } from '../../src/jobs/redis-keys.js';
 import { Queue } from 'bullmq';
 import { baseEnvironment, runCli } from '../helpers/cli-process.js';
@@ -43,15 +43,7 @@ afterAll(async () => {
 });
 
 async function queued(instanceId: string): Promise<number> {
-  const queue = new Queue(archiveQueueName(instanceId), {
-    connection: { url: TEST_REDIS_URL },
-    prefix: env.QUEUE_PREFIX,
-  });
-  try {
-    return (await queue.getJobCounts('prioritized')).prioritized ?? 0;
-  } finally {
-    await queue.close();
-  }
+  return (await queuedJobs(env.QUEUE_PREFIX!, instanceId, 'refresh')).length;
 }
 
 test('--dry-run counts per instance and queues nothing; --all counts every contact', async () => {
@@ -89,15 +81,16 @@ test('--instance touches only that instance; without a TTY it prints one summary
 test('a sweep larger than REFRESH_MAX_QUEUED queues its share and hands the rest to the workers', async () => {
   await seedContacts(db, { instanceId: 'north', count: 700, firstPhone: 5541970000001 });
   const result = await runCli(['refresh', '--instance', 'north'], { ...env, REFRESH_MAX_QUEUED: '400' });
-  // 120 from the test before are still due and still queued (no worker runs here): they fill part of the bound.
-  expect(result.stdout).toMatch(/^sweep #\d+: 820 contacts due, queued 280 in .* \(north 280\);/);
+  // The bound is global: the 150 refresh jobs of the tests before (north 120, south 30) are
+  // still queued (no worker runs here) and fill part of it.
+  expect(result.stdout).toMatch(/^sweep #\d+: 820 contacts due, queued 250 in .* \(north 250\);/);
   expect(result.stdout).toMatch(/the worker queues the rest as they drain/);
   const [sweep] = await sql<{ finished_at: Date | null; queued: number }>(
     db,
     'SELECT finished_at, queued FROM refresh_sweeps ORDER BY id DESC LIMIT 1',
   );
   expect(sweep).toMatchObject({ finished_at: null });
-  expect(await queued('north')).toBe(400);
+  expect(await queued('north')).toBe(370);
   const run = new Queue('avatar-refresh', { connection: { url: TEST_REDIS_URL }, prefix: env.QUEUE_PREFIX });
   try {
     expect(await run.getJobCounts('delayed', 'waiting')).toMatchObject({ delayed: 1 });

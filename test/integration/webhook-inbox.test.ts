@@ -19,7 +19,7 @@ let postgresDown = false;
 beforeAll(async () => {
   h = await startHarness('webhook_inbox');
   // Paused: jobs stay in the queue where the tests can see them.
-  await h.container.archiveQueues().queue(INSTANCE.id).pause();
+  await h.container.archiveQueues().queue.pause();
 });
 afterAll(async () => {
   await Promise.all(drainers.map((drainer) => drainer.stop()));
@@ -78,10 +78,7 @@ const delivery = (phone: string, messageId: string | null = `message-${phone}`) 
   messageId: messageId ?? undefined,
 });
 const isQueued = async (phone: string) =>
-  (await h.container
-    .archiveQueues()
-    .queue(INSTANCE.id)
-    .getJob(archiveJobId({ instanceId: INSTANCE.id, phone }))) !== undefined;
+  (await h.container.archiveQueues().queue.getJob(archiveJobId({ instanceId: INSTANCE.id, phone }))) !== undefined;
 const inboxLength = (on: WebhookInbox) => connection().xlen(on.stream);
 
 test('a message is written once however often it is delivered; deliveries without an id always are', async () => {

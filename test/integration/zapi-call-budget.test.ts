@@ -56,3 +56,31 @@ test('the daily cap counts calls per UTC day; off means never spent', async () =
   const at = new Date('2026-11-26T23:59:59.999Z');
   expect(new ZapiCallBudget(redis, prefix, 1, 1, () => at).nextDay()).toEqual(new Date('2026-11-27T00:00:00Z'));
 });
+
+test("jobs bounced off a busy instance get turns spaced at the instance's pace, not one shared instant", async () => {
+  const budget = new ZapiCallBudget(redis, prefix, 4, null);
+  const turns = [];
+  for (let job = 0; job < 8; job++) turns.push(await budget.nextTurn('turns', 100));
+  // 4 a second: 250 ms apart, the first no sooner than asked (Redis' clock moves a little between calls).
+  expect(turns[0]).toBeGreaterThanOrEqual(99);
+  for (let index = 1; index < turns.length; index++) {
+    expect(turns[index]! - turns[index - 1]!).toBeGreaterThan(200);
+    expect(turns[index]! - turns[index - 1]!).toBeLessThanOrEqual(250);
+  }
+  // Another instance's schedule is its own.
+  expect(await budget.nextTurn('other-turns', 0)).toBeLessThanOrEqual(1);
+});
+
+test('a pause (a 429) stops every client calling that instance until it ends, and no other instance', async () => {
+  const first = new ZapiCallBudget(redis, prefix, 100, null);
+  const second = new ZapiCallBudget(redis, prefix, 100, null);
+  await first.pause('paused', 400);
+  const wait = await outcome(second, 'paused');
+  expect(wait).toBeGreaterThan(0);
+  expect(wait).toBeLessThanOrEqual(400);
+  expect(await outcome(second, 'not-paused')).toBe(0);
+  // A refused call is not a call: the day's count has none.
+  expect(await first.usedToday('paused')).toBe(0);
+  await new Promise((resolve) => setTimeout(resolve, wait + 5));
+  expect(await outcome(second, 'paused')).toBe(0);
+});

@@ -52,6 +52,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       port: 8080,
       metricsPort: null,
+      metricsPerInstance: false,
       apiToken: null,
       webhookSecret: null,
       webhookMinAgeMs: 24 * 3_600_000,

@@ -60,7 +60,7 @@ export async function importCommand(options: ImportOptions): Promise<void> {
 async function importInstance(container: Container, instance: ZapiInstance): Promise<boolean> {
   const queues = container.archiveQueues();
   // Producers do not buffer commands while Redis connects; the budget shares their connection.
-  await queues.queue(instance.id).waitUntilReady();
+  await queues.queue.waitUntilReady();
   const budget = container.zapiCallBudget();
   const tally: Tally = {
     pages: 0,

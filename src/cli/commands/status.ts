@@ -54,25 +54,25 @@ async function printOverview(container: Container, options: StatusOptions): Prom
   const instanceFilter = options.instance ? [options.instance] : null;
   const queues = container.archiveQueues();
   const budget = container.zapiCallBudget();
-  const [contacts, due, queueCounts, nextSweep, lastSweep] = await Promise.all([
+  const ids = queues.instanceIds.filter((id) => !options.instance || id === options.instance);
+  const [contacts, due, queueCounts, nextSweep, lastSweep, lines] = await Promise.all([
     container.contacts.countByStatus(options.instance),
     container.sweeps.countDue(instanceFilter, new Date()),
     queues.countsByInstance(),
     container.refreshQueue().nextTick(),
     container.sweeps.latest(),
+    queues.jobCounts.read(ids),
   ]);
   const instances = await Promise.all(
-    queues.instanceIds
-      .filter((id) => !options.instance || id === options.instance)
-      .map(async (id) => ({
-        id,
-        dueNow: due[id] ?? 0,
-        queue: queueCounts[id]!,
-        refreshJobsQueued: queueCounts[id]!.prioritized,
-        zapiCallsToday: await budget.usedToday(id),
-        zapiCallsPerDay: config.worker.maxRequestsPerDay,
-        breaker: await container.breakers().state(id),
-      })),
+    ids.map(async (id, index) => ({
+      id,
+      dueNow: due[id] ?? 0,
+      queue: queueCounts[id]!,
+      refreshJobsQueued: lines[index]!.refresh,
+      zapiCallsToday: await budget.usedToday(id),
+      zapiCallsPerDay: budget.perDay(id),
+      breaker: await container.breakers().state(id),
+    })),
   );
   const unconfigured = Object.entries(due).filter(([id]) => !queues.instanceIds.includes(id));
   const summary = {
@@ -109,7 +109,7 @@ async function printOverview(container: Container, options: StatusOptions): Prom
       ? `OPEN since ${new Date(breaker.since).toISOString()} (${breaker.reason}); last probe ${breaker.lastProbeAt ? `${new Date(breaker.lastProbeAt).toISOString()}: ${breaker.lastProbe}` : 'not yet'}, next ${new Date(breaker.nextProbeAt).toISOString()}`
       : 'closed';
     console.log(
-      `instance ${instance.id}: circuit ${circuit}; due ${instance.dueNow}, queue waiting ${waiting} refresh ${prioritized} active ${active} delayed ${delayed}, Z-API calls today ${instance.zapiCallsToday}${cap}`,
+      `instance ${instance.id}: circuit ${circuit}; due ${instance.dueNow}, queue waiting ${waiting} prioritized ${prioritized} (refresh ${instance.refreshJobsQueued}) active ${active} delayed ${delayed}, Z-API calls today ${instance.zapiCallsToday}${cap}`,
     );
   }
   for (const [id, count] of unconfigured) console.log(`instance ${id} (not configured): due ${count}, not swept`);
