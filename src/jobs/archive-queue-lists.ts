@@ -37,7 +37,6 @@ export class ArchiveQueueLists {
   ) {}
 
   async *ids(states: readonly JobState[] = JOB_STATES): AsyncGenerator<{ id: string; state: JobState; score: number }> {
-    await this.queue.waitUntilReady();
     for (const state of states) {
       const { suffix, list } = STATE_KEYS[state];
       const key = this.queue.toKey(suffix);

@@ -56,11 +56,7 @@ export class ArchiveQueues {
     // The queue re-emits its connection's errors, and BullMQ prints unheard ones raw to
     // stderr; the shared connection already logs each once (Container.redis).
     this.queue.on('error', () => undefined);
-    // Producers do not buffer commands offline: every raw command waits for the connection.
-    const client = async () => {
-      await this.queue.waitUntilReady();
-      return connection;
-    };
+    const client = () => this.readyConnection();
     this.jobCounts = new InstanceJobCounts(client, instanceJobCountsKey(options.prefix));
     this.lists = new ArchiveQueueLists(client, this.queue as Queue);
   }
@@ -208,11 +204,15 @@ export class ArchiveQueues {
     await this.queue.close();
   }
 
+  /** Producers do not buffer commands offline: every raw command waits for the connection. */
+  private async readyConnection(): Promise<Redis> {
+    await this.queue.waitUntilReady();
+    return this.connection;
+  }
+
   /** One pipelined EXISTS per job key: far cheaper than fetching each job. */
   private async existing(batch: ArchiveJobPayload[]): Promise<boolean[]> {
-    // Producers do not buffer commands offline, so wait for the shared connection to be up.
-    await this.queue.waitUntilReady();
-    const pipeline = this.connection.pipeline();
+    const pipeline = (await this.readyConnection()).pipeline();
     for (const payload of batch) pipeline.exists(this.queue.toKey(archiveJobId(payload)));
     const results = (await pipeline.exec()) ?? [];
     return results.map(([error, exists]) => {
@@ -222,13 +222,15 @@ export class ArchiveQueues {
   }
 
   private async promote(instanceId: string, payloads: ArchiveJobPayload[]): Promise<void> {
+    if (payloads.length === 0) return;
+    // Read once: the counts move after the loop, so each promoted job takes the next place.
+    const ahead = placeInLine((await this.jobCounts.read([instanceId]))[0]!, 'now');
     let promoted = 0;
     for (const payload of payloads) {
       const job = await this.queue.getJob(archiveJobId(payload));
       if (job && urgencyOf(job.priority) === 'refresh' && (await job.getState()) === 'prioritized') {
-        const ahead = placeInLine((await this.jobCounts.read([instanceId]))[0]!, 'now');
-        await job.changePriority({ priority: jobPriority('now', ahead + 1) });
         promoted += 1;
+        await job.changePriority({ priority: jobPriority('now', ahead + promoted) });
       }
     }
     await this.jobCounts.promoted(instanceId, promoted);

@@ -58,42 +58,27 @@ export class InstanceJobCounts {
   }
 
   async added(instanceId: string, urgency: JobUrgency, count: number): Promise<void> {
-    if (count === 0) return;
-    const multi = (await this.client()).multi().hincrby(this.key, `q:${instanceId}`, count);
-    if (urgency === 'refresh') multi.hincrby(this.key, `r:${instanceId}`, count).hincrby(this.key, `r:${TOTAL}`, count);
-    await multi.exec();
+    await this.change(instanceId, count, urgency === 'refresh' ? count : 0);
   }
 
   /** A waiting refresh job moved into the `now` band. */
   async promoted(instanceId: string, count: number): Promise<void> {
-    if (count === 0) return;
-    await (
-      await this.client()
-    )
-      .multi()
-      .hincrby(this.key, `r:${instanceId}`, -count)
-      .hincrby(this.key, `r:${TOTAL}`, -count)
-      .exec();
+    await this.change(instanceId, 0, -count);
   }
 
   /** A job completed, failed for good, or was removed. */
   async finished(instanceId: string, priority: number): Promise<void> {
-    const multi = (await this.client()).multi().hincrby(this.key, `q:${instanceId}`, -1);
-    if (urgencyOf(priority) === 'refresh') {
-      multi.hincrby(this.key, `r:${instanceId}`, -1).hincrby(this.key, `r:${TOTAL}`, -1);
-    }
-    await multi.exec();
+    await this.change(instanceId, -1, urgencyOf(priority) === 'refresh' ? -1 : 0);
   }
 
   /** The instance's jobs were all dropped. */
   async forget(instanceId: string): Promise<void> {
-    const [refresh] = await this.read([instanceId]);
-    await (
-      await this.client()
-    )
+    const [counts] = await this.read([instanceId]);
+    const redis = await this.client();
+    await redis
       .multi()
       .hdel(this.key, `q:${instanceId}`, `r:${instanceId}`)
-      .hincrby(this.key, `r:${TOTAL}`, -refresh!.refresh)
+      .hincrby(this.key, `r:${TOTAL}`, -counts!.refresh)
       .exec();
   }
 
@@ -118,6 +103,15 @@ export class InstanceJobCounts {
       multi.hset(fresh, Object.fromEntries(entries.slice(start, start + 1000)));
     }
     await multi.rename(fresh, this.key).exec();
+  }
+
+  /** Moves an instance's counts by these amounts; the refresh amount moves the total of all instances too. */
+  private async change(instanceId: string, queued: number, refresh: number): Promise<void> {
+    if (queued === 0 && refresh === 0) return;
+    const multi = (await this.client()).multi();
+    if (queued !== 0) multi.hincrby(this.key, `q:${instanceId}`, queued);
+    if (refresh !== 0) multi.hincrby(this.key, `r:${instanceId}`, refresh).hincrby(this.key, `r:${TOTAL}`, refresh);
+    await multi.exec();
   }
 }
 

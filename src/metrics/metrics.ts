@@ -25,7 +25,7 @@ export interface StateSource {
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly zapiCalls: Counter<'instance' | 'status'> | Counter<'status'>;
+  private readonly zapiCalls: Counter;
 
   readonly jobs = new Counter({
     name: 'avatar_archiver_jobs_total',
@@ -71,25 +71,16 @@ export class Metrics {
 
   constructor(private readonly perInstance = false) {
     collectDefaultMetrics({ register: this.registry, prefix: 'avatar_archiver_' });
-    const help = 'Z-API profile-picture calls by result: link, no_picture, or the error code';
-    this.zapiCalls = perInstance
-      ? new Counter({
-          name: 'avatar_archiver_zapi_calls_total',
-          help,
-          labelNames: ['instance', 'status'],
-          registers: [this.registry],
-        })
-      : new Counter({
-          name: 'avatar_archiver_zapi_calls_total',
-          help,
-          labelNames: ['status'],
-          registers: [this.registry],
-        });
+    this.zapiCalls = new Counter({
+      name: 'avatar_archiver_zapi_calls_total',
+      help: 'Z-API profile-picture calls by result: link, no_picture, or the error code',
+      labelNames: perInstance ? ['instance', 'status'] : ['status'],
+      registers: [this.registry],
+    });
   }
 
   countZapiCall(instance: string, status: string): void {
-    if (this.perInstance) (this.zapiCalls as Counter<'instance' | 'status'>).inc({ instance, status });
-    else (this.zapiCalls as Counter<'status'>).inc({ status });
+    this.zapiCalls.inc(this.perInstance ? { instance, status } : { status });
   }
 
   /** Gauges filled from Postgres and Redis when /metrics is scraped. */

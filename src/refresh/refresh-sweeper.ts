@@ -154,11 +154,8 @@ export class RefreshSweeper {
       // An instance removed or disabled since the sweep started cannot be checked; one that
       // has spent its daily Z-API budget is left due for the next sweep.
       const skip = !this.deps.queues.isEnabled(instanceId) || (await this.deps.budget.spent(instanceId));
-      if (skip) {
-        changes.set(instanceId, { ...sweep.progress[instanceId]!, done: true, deferred: true }, 0);
-        continue;
-      }
-      let instanceRoom = Math.min(room, share - counts[index]!.refresh);
+      if (skip) changes.set(instanceId, { ...sweep.progress[instanceId]!, done: true, deferred: true }, 0);
+      let instanceRoom = skip ? 0 : Math.min(room, share - counts[index]!.refresh);
       while (instanceRoom > 0) {
         const current = changes.get(instanceId) ?? sweep.progress[instanceId]!;
         if (current.done) break;
@@ -181,8 +178,8 @@ export class RefreshSweeper {
         instanceRoom -= added;
         room -= added;
         onProgress?.({ instanceId, scanned: rows.length, queued: added });
-        if (changes.size >= SAVE_EVERY && !(await changes.save())) sweep = await this.load(sweep.id);
       }
+      // Only a newly changed instance grows the batch, so once per instance is enough.
       if (changes.size >= SAVE_EVERY && !(await changes.save())) sweep = await this.load(sweep.id);
     }
     if (!(await changes.save())) sweep = await this.load(sweep.id);

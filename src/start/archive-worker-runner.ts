@@ -50,7 +50,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   const connection = container.workerConnection();
   const budget = container.zapiCallBudget();
   const breakers = container.breakers();
-  const adopted = await adoptLegacyQueues(container.workerConnection(), config.queuePrefix, queues, logger);
+  const adopted = await adoptLegacyQueues(connection, config.queuePrefix, queues, logger);
   // Rebuilt when jobs came over from the old queues, or when Redis has jobs but lost their counts.
   if (adopted.jobs > 0 || !(await queues.jobCounts.kept())) await queues.recount();
   const archiveWorker = createArchiveWorker(connection, services, logger, {
