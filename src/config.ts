@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
@@ -216,6 +217,19 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.\-/]*$/, 'expected letters, digits, dot, dash, underscore or slash')
     .default('avatars'),
   PUBLIC_BASE_URL: url(['http:', 'https:'], 'an http(s) URL').optional(),
+  // Unset: s3 when S3_BUCKET is set, else fs.
+  STORAGE_DRIVER: z.enum(['s3', 'fs'], { message: 'expected s3 or fs' }).optional(),
+  STORAGE_DIR: z.string().min(1).default('./data/avatars'),
+
+  SERVICE_URL: url(['http:', 'https:'], 'an http(s) URL').optional(),
+  AVATAR_URL_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+  AVATAR_URLS_PUBLIC: boolean(false),
+  AVATAR_URL_TTL: duration('7d'),
+  AVATAR_DELIVERY: z
+    .enum(['public', 'presigned', 'proxy'], { message: 'expected public, presigned or proxy' })
+    .default('public'),
+  PRESIGN_TTL: duration('15m'),
+  AVATAR_CACHE_MAX_AGE: duration('5m', { zeroAllowed: true }),
 
   AVATAR_SIZES: avatarSizes,
   AVATAR_FORMAT: z.enum(['webp', 'jpeg'], { message: 'expected webp or jpeg' }).default('webp'),
@@ -286,9 +300,11 @@ export interface S3Settings {
   region: string;
   endpoint: string | undefined;
   forcePathStyle: boolean;
-  keyPrefix: string;
   publicBaseUrl: string | undefined;
 }
+
+export type StorageDriver = 's3' | 'fs';
+export type AvatarDelivery = 'public' | 'presigned' | 'proxy';
 
 /** What the command being started needs, so `migrate` does not demand S3 or Z-API settings. */
 export interface ConfigNeeds {
@@ -320,8 +336,33 @@ export interface Config {
     /** How often the worker pulls the partner listing; 0 = only `instances sync`. */
     syncIntervalMs: number;
   };
-  /** Null only for commands that never touch storage (see ConfigNeeds). */
+  storage: {
+    /** STORAGE_DRIVER: s3 when S3_BUCKET is set, else the local directory. */
+    driver: StorageDriver;
+    /** S3_KEY_PREFIX, without leading or trailing slashes; the same keys on either driver. */
+    keyPrefix: string;
+    /** STORAGE_DIR, absolute: where the fs driver keeps objects. */
+    dir: string;
+  };
+  /** Null unless S3_BUCKET is set. */
   s3: S3Settings | null;
+  avatars: {
+    /** SERVICE_URL without a trailing slash: base of signed avatar URLs and of /files/ URLs. */
+    serviceUrl: string;
+    /** Whether SERVICE_URL was set (it defaults to http://localhost:PORT). */
+    serviceUrlSet: boolean;
+    /** AVATAR_URL_SECRET; null: the avatar endpoint takes Bearer API_TOKEN only, and no signed URL is handed out. */
+    urlSecret: string | null;
+    /** AVATAR_URLS_PUBLIC: the avatar endpoint answers without a signature. */
+    public: boolean;
+    /** Lifetime of the signed URLs the API, the client and the CLI hand out. */
+    urlTtlMs: number;
+    delivery: AvatarDelivery;
+    /** Lifetime of a presigned S3 GET (AVATAR_DELIVERY=presigned). */
+    presignTtlMs: number;
+    /** Cache-Control max-age of the endpoint's redirects and proxied answers, in seconds. */
+    cacheMaxAgeSeconds: number;
+  };
   image: {
     sizes: number[];
     format: 'webp' | 'jpeg';
@@ -401,7 +442,9 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
 /** What the command needs but the environment lacks, judged on the raw values so these lines join any others. */
 function missingForNeeds(env: Record<string, string>, needs: ConfigNeeds): string[] {
   const problems: string[] = [];
-  if (needs.storage && !env.S3_BUCKET) problems.push('S3_BUCKET: is required');
+  if (needs.storage && env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
+    problems.push('S3_BUCKET: is required with STORAGE_DRIVER=s3');
+  }
   if (needs.api && !env.API_TOKEN) {
     problems.push('API_TOKEN: is required by serve (every /v1 route needs it; e.g. openssl rand -hex 24)');
   }
@@ -439,6 +482,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
   if (e.REFRESH_MAX_AGE < e.REFRESH_MIN_AGE) {
     problems.push('REFRESH_MAX_AGE: must not be shorter than REFRESH_MIN_AGE');
   }
+  const driver: StorageDriver = e.STORAGE_DRIVER ?? (e.S3_BUCKET ? 's3' : 'fs');
+  if (e.AVATAR_DELIVERY === 'presigned' && driver !== 's3') {
+    problems.push(
+      'AVATAR_DELIVERY: presigned needs the s3 storage driver (set S3_BUCKET), the fs driver has no presigned URLs',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -458,6 +507,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       reloadIntervalMs: e.INSTANCE_RELOAD_INTERVAL,
       syncIntervalMs: e.INSTANCE_SYNC_INTERVAL,
     },
+    storage: {
+      driver,
+      keyPrefix: e.S3_KEY_PREFIX.replace(/^\/+|\/+$/g, ''),
+      dir: resolve(e.STORAGE_DIR),
+    },
     s3:
       e.S3_BUCKET === undefined
         ? null
@@ -466,9 +520,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
             region: e.S3_REGION,
             endpoint: e.S3_ENDPOINT,
             forcePathStyle: e.S3_FORCE_PATH_STYLE,
-            keyPrefix: e.S3_KEY_PREFIX.replace(/^\/+|\/+$/g, ''),
             publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
           },
+    avatars: {
+      serviceUrl: (e.SERVICE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+      serviceUrlSet: e.SERVICE_URL !== undefined,
+      urlSecret: e.AVATAR_URL_SECRET ?? null,
+      public: e.AVATAR_URLS_PUBLIC,
+      urlTtlMs: e.AVATAR_URL_TTL,
+      delivery: e.AVATAR_DELIVERY,
+      presignTtlMs: e.PRESIGN_TTL,
+      cacheMaxAgeSeconds: Math.floor(e.AVATAR_CACHE_MAX_AGE / 1000),
+    },
     image: {
       sizes: e.AVATAR_SIZES,
       format: e.AVATAR_FORMAT,

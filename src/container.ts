@@ -183,7 +183,7 @@ export class Container {
     const settings: ArchiveSettings = {
       sizes: config.image.sizes,
       contentType: config.image.format === 'webp' ? 'image/webp' : 'image/jpeg',
-      keyPrefix: config.s3!.keyPrefix,
+      keyPrefix: config.storage.keyPrefix,
       noPictureConfirmations: config.worker.noPictureConfirmations,
       verifyMaxAgeMs: config.worker.pictureVerifyMaxAgeMs,
       refresh: { minAgeMs: config.refresh.minAgeMs, maxAgeMs: config.refresh.maxAgeMs },
@@ -235,7 +235,7 @@ export class Container {
     return new OrphanCollector(
       this.contacts,
       this.objectStore(),
-      this.config.s3!.keyPrefix,
+      this.config.storage.keyPrefix,
       this.config.pruneGraceMs,
       this.logger,
     );

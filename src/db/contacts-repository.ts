@@ -58,6 +58,7 @@ const CONTACT_COLUMNS = [
   'id',
   'instance_id AS "instanceId"',
   'phone',
+  'display_name AS "displayName"',
   'avatar_url AS "avatarUrl"',
   'avatar_status AS "avatarStatus"',
   'avatar_sha256 AS "avatarSha256"',

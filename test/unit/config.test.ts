@@ -101,7 +101,10 @@ describe('loadConfig', () => {
   test('says what is missing for the command being started', () => {
     expect(problems({})).toEqual(['DATABASE_URL: is required']);
     // Instances may all come from the registry, so the environment need not name any.
-    expect(problems(minimal, { storage: true })).toEqual(['S3_BUCKET: is required']);
+    expect(problems(minimal, { storage: true })).toEqual([]);
+    expect(problems({ ...minimal, STORAGE_DRIVER: 's3' }, { storage: true })).toEqual([
+      'S3_BUCKET: is required with STORAGE_DRIVER=s3',
+    ]);
     expect(problems({ ...minimal, ZAPI_INSTANCE_ID: 'a' })).toEqual([
       'ZAPI_INSTANCE_ID and ZAPI_INSTANCE_TOKEN: set both, or neither',
     ]);
@@ -122,10 +125,46 @@ describe('loadConfig', () => {
 });
 
 test('missing settings for the command are reported together with invalid ones', () => {
-  expect(problems({ DATABASE_URL: 'nope' }, { storage: true })).toEqual([
+  expect(problems({ DATABASE_URL: 'nope', STORAGE_DRIVER: 's3' }, { storage: true })).toEqual([
     'DATABASE_URL: expected a postgres:// or postgresql:// URL',
-    'S3_BUCKET: is required',
+    'S3_BUCKET: is required with STORAGE_DRIVER=s3',
   ]);
+});
+
+describe('storage and avatar settings', () => {
+  test('the local directory is the default store until S3_BUCKET is set', () => {
+    const local = loadConfig({ ...minimal, STORAGE_DIR: 'tmp/avatars' });
+    expect(local.storage).toEqual({ driver: 'fs', keyPrefix: 'avatars', dir: `${process.cwd()}/tmp/avatars` });
+    expect(local.s3).toBeNull();
+    expect(loadConfig({ ...minimal, S3_BUCKET: 'bucket-1' }).storage.driver).toBe('s3');
+    expect(loadConfig({ ...minimal, S3_BUCKET: 'bucket-1', STORAGE_DRIVER: 'fs' }).storage.driver).toBe('fs');
+  });
+
+  test('avatar URLs: defaults, and what does not fit together', () => {
+    const { avatars } = loadConfig({ ...minimal, PORT: '9000' });
+    expect(avatars).toEqual({
+      serviceUrl: 'http://localhost:9000',
+      serviceUrlSet: false,
+      urlSecret: null,
+      public: false,
+      urlTtlMs: 7 * 86_400_000,
+      delivery: 'public',
+      presignTtlMs: 15 * 60_000,
+      cacheMaxAgeSeconds: 300,
+    });
+    expect(loadConfig({ ...minimal, SERVICE_URL: 'https://avatars.example.com/' }).avatars.serviceUrl).toBe(
+      'https://avatars.example.com',
+    );
+    expect(problems({ ...minimal, AVATAR_DELIVERY: 'presigned' })).toEqual([
+      'AVATAR_DELIVERY: presigned needs the s3 storage driver (set S3_BUCKET), the fs driver has no presigned URLs',
+    ]);
+    expect(problems({ ...minimal, AVATAR_URL_SECRET: 'short' })).toEqual([
+      'AVATAR_URL_SECRET: must be at least 32 characters (e.g. openssl rand -hex 32)',
+    ]);
+    expect(problems({ ...minimal, AVATAR_DELIVERY: 'cdn' })).toEqual([
+      'AVATAR_DELIVERY: expected public, presigned or proxy',
+    ]);
+  });
 });
 
 describe('refresh settings', () => {

@@ -22,6 +22,7 @@ function contact(overrides: Partial<Contact> = {}): Contact {
     id: 7,
     instanceId: 'inst',
     phone: '5511999999999',
+    displayName: null,
     avatarUrl: null,
     avatarStatus: 'PENDING',
     avatarSha256: null,
