@@ -1,3 +1,5 @@
+import type { AvatarLinks } from './avatars/avatar-links.js';
+import { avatarLinks } from './avatars/avatar-services.js';
 import { loadConfig } from './config.js';
 import { Container } from './container.js';
 import type { IntakeItem, IntakeResult } from './hooks/contact-intake.js';
@@ -46,6 +48,7 @@ export interface AvatarArchiverOptions {
  */
 export class AvatarArchiver {
   private readonly container: Container;
+  private readonly links: AvatarLinks;
 
   constructor(options: AvatarArchiverOptions = {}) {
     const env = options.env ?? process.env;
@@ -67,6 +70,7 @@ export class AvatarArchiver {
     }
     const config = loadConfig(merged);
     this.container = new Container(config, createLogger(config.logLevel));
+    this.links = avatarLinks(config);
   }
 
   /** One result per contact, in order; a phone given as a string uses the only configured instance. */
@@ -79,7 +83,21 @@ export class AvatarArchiver {
 
   /** The contact's avatar state, or null when it is unknown. Throws on an invalid phone. */
   async get(instanceId: string, phone: string): Promise<ContactState | null> {
-    return readContactState(this.container.contacts, instanceId, normalizePhone(phone));
+    return readContactState(this.container.contacts, instanceId, normalizePhone(phone), this.links);
+  }
+
+  /**
+   * A signed avatar URL for an `<img>` tag (GET /v1/avatars/...): it shows the contact's
+   * current picture whenever it is loaded, until it expires. Needs SERVICE_URL and
+   * AVATAR_URL_SECRET (or AVATAR_URLS_PUBLIC=true) as the service has them.
+   */
+  avatarUrl(instanceId: string, phone: string, options: { size?: number; expiresInMs?: number } = {}): string {
+    const url = this.links.signedUrl(instanceId, normalizePhone(phone), options.size, {
+      ...(options.expiresInMs === undefined ? {} : { expiresInMs: options.expiresInMs }),
+    });
+    if (url === null)
+      throw new Error('avatarUrl needs AVATAR_URL_SECRET (or AVATAR_URLS_PUBLIC=true), as the service has them');
+    return url;
   }
 
   /** Registers an instance (POST /v1/instances); every running worker picks it up within seconds. */

@@ -24,6 +24,7 @@ import {
   type ArchiveDependencies,
   type ArchiveSettings,
 } from './pipeline/archive-contact.js';
+import { avatarLinks } from './avatars/avatar-services.js';
 import { ContactEraser } from './erasure/contact-eraser.js';
 import { OrphanCollector } from './erasure/orphan-collector.js';
 import { VersionPruner } from './erasure/version-pruner.js';
@@ -33,6 +34,7 @@ import { WebhookInbox, webhookInboxStream } from './hooks/webhook-inbox.js';
 import { WebhookInboxDrainer } from './hooks/webhook-inbox-drainer.js';
 import { WebhookReceiver } from './hooks/webhook-receiver.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
+import type { PresigningStore } from './storage/object-store.js';
 import { createZapiClient } from './zapi/zapi-client.js';
 import { createZapiStatus } from './zapi/zapi-status.js';
 import { createZapiContacts, type ZapiContactsSource } from './zapi/zapi-contacts.js';
@@ -187,6 +189,9 @@ export class Container {
       noPictureConfirmations: config.worker.noPictureConfirmations,
       verifyMaxAgeMs: config.worker.pictureVerifyMaxAgeMs,
       refresh: { minAgeMs: config.refresh.minAgeMs, maxAgeMs: config.refresh.maxAgeMs },
+      ...(config.avatars.delivery === 'public'
+        ? {}
+        : { endpointUrl: (instanceId: string, phone: string) => avatarLinks(config).endpointUrl(instanceId, phone) }),
     };
     return (steps) =>
       new ArchiveContactService({
@@ -210,6 +215,12 @@ export class Container {
       this.objectStoreInstance = store;
     }
     return this.objectStoreInstance;
+  }
+
+  /** The store when it can presign GETs (S3), else null (AVATAR_DELIVERY=presigned needs S3). */
+  presigningStore(): PresigningStore | null {
+    const store = this.objectStore() as Partial<PresigningStore>;
+    return typeof store.presignedGetUrl === 'function' ? (store as PresigningStore) : null;
   }
 
   breakers(): InstanceBreakers {

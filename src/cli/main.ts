@@ -19,6 +19,7 @@ import { purgeCommand } from './commands/purge.js';
 import { refreshCommand } from './commands/refresh.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
+import { urlCommand } from './commands/url.js';
 import { workerCommand } from './commands/worker.js';
 import { UsageError } from './cli-context.js';
 import { RegistryError } from '../instances/instance-registry.js';
@@ -106,6 +107,18 @@ function buildProgram(): Command {
     .option('-i, --instance <id>', 'Z-API instance id (optional when exactly one is configured)')
     .addOption(new Option('--json', 'print JSON'))
     .action(statusCommand);
+
+  program
+    .command('url')
+    .description("print a signed avatar URL (GET /v1/avatars/...) that always shows the contact's current picture")
+    .argument('<phone>', 'a contact phone number')
+    .option('-i, --instance <id>', 'Z-API instance id (optional when exactly one is configured)')
+    .option(
+      '-s, --size <pixels>',
+      'wanted size; the endpoint answers with the smallest stored size at least this large',
+    )
+    .option('-e, --expires <duration>', 'lifetime, e.g. 15m, 12h, 30d (default AVATAR_URL_TTL, 7d)')
+    .action(urlCommand);
 
   addInstancesCommands(program);
   return program;

@@ -22,6 +22,9 @@ import type { WebhookInboxDrainer } from '../hooks/webhook-inbox-drainer.js';
 import type { WebhookReceiver } from '../hooks/webhook-receiver.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { AvatarLinks } from '../avatars/avatar-links.js';
+import type { AvatarLookupService } from '../avatars/avatar-lookup.js';
+import { avatarLookupRoutes, avatarRoutes, type AvatarRoutesDeps } from './routes/avatars.js';
 import { contactRoutes } from './routes/contacts.js';
 import { failedRoutes } from './routes/failed.js';
 import { instanceRoutes, type InstanceRoutesDeps } from './routes/instances.js';
@@ -39,6 +42,8 @@ export interface HttpAppDeps {
   eraser: ContactEraser;
   instances: InstanceRoutesDeps;
   apiToken: string;
+  /** GET /v1/avatars (its own access rules) and POST /v1/avatars/lookup (Bearer). */
+  avatars: { routes: AvatarRoutesDeps; lookup: AvatarLookupService; links: AvatarLinks };
   /** Null: no webhook route. The drainer runs from the app's start to its close. */
   webhook: { receiver: WebhookReceiver; drainer: WebhookInboxDrainer; secret: string } | null;
 }
@@ -103,6 +108,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     app.addHook('onReady', async () => drainer.start());
     app.addHook('onClose', async () => drainer.stop());
   }
+  await app.register(avatarRoutes(deps.avatars.routes));
   await app.register(async (api) => {
     api.addHook('onRequest', async (request, reply) => {
       const header = request.headers.authorization ?? '';
@@ -114,8 +120,11 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
           .send({ error: 'unauthorized', message: 'send Authorization: Bearer <API_TOKEN>' });
       }
     });
-    await api.register(contactRoutes({ intake: deps.intake, contacts: deps.contacts, eraser: deps.eraser }));
+    await api.register(
+      contactRoutes({ links: deps.avatars.links, intake: deps.intake, contacts: deps.contacts, eraser: deps.eraser }),
+    );
     await api.register(failedRoutes(deps.deadLetters));
+    await api.register(avatarLookupRoutes(deps.avatars.lookup));
     await api.register(instanceRoutes(deps.instances));
   });
   return app;

@@ -45,8 +45,12 @@ export const contactState = z.object({
   status: z.enum(['PENDING', 'ARCHIVED', 'NO_PICTURE', 'FAILED']),
   avatarUrl: z.string().nullable(),
   sizes: z.record(z.string(), z.string()).describe('permanent URL per stored size, e.g. {"640": "...", "96": "..."}'),
+  signedUrls: z
+    .record(z.string(), z.string())
+    .describe('signed /v1/avatars URL per stored size: always the current picture, for <img> tags'),
   sha256: z.string().nullable(),
   dominantColor: z.string().nullable(),
+  thumbhash: z.string().nullable(),
   avatarUpdatedAt: z.string().nullable(),
   lastCheckedAt: z.string().nullable(),
   nextCheckAt: z.string(),

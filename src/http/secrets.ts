@@ -6,7 +6,10 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** The webhook's path carries its secret: request logs show this instead. */
+/**
+ * The webhook's path carries its secret, and a signed avatar URL is a capability until it
+ * expires: request logs show this instead.
+ */
 export function redactWebhookPath(url: string): string {
-  return url.replace(/(\/webhooks\/zapi\/)[^/?#]+/, '$1***');
+  return url.replace(/(\/webhooks\/zapi\/)[^/?#]+/, '$1***').replace(/([?&]sig=)[^&#]*/, '$1***');
 }

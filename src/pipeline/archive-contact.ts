@@ -20,6 +20,11 @@ export interface ArchiveSettings {
    */
   verifyMaxAgeMs: number;
   refresh: RefreshPolicySettings;
+  /**
+   * AVATAR_DELIVERY=presigned or proxy: contacts.avatar_url is the contact's stable avatar
+   * endpoint (objects are not public), not the object's URL. Undefined: the object's URL.
+   */
+  endpointUrl?: (instanceId: string, phone: string) => string;
 }
 
 /** What the pipeline reads and writes of a contact, and nothing more. */
@@ -169,16 +174,17 @@ export class ArchiveContactService {
 
     const primary = version.renditions.find((rendition) => rendition.size === sizes[0]);
     if (!primary) throw new Error(`no rendition of size ${sizes[0]} was produced`);
+    const avatarUrl = deps.settings.endpointUrl?.(contact.instanceId, contact.phone) ?? primary.url;
     await deps.contacts.recordArchived(
       contact.id,
       version,
-      { avatarUrl: primary.url, source: fetched.source },
+      { avatarUrl, source: fetched.source },
       checkedAt,
       this.nextCheck(checkedAt, 0),
     );
     return {
       outcome: 'archived',
-      avatarUrl: primary.url,
+      avatarUrl,
       uploaded,
       reusedObjects: reusable !== null,
       refreshedLink: fetched.refreshedLink,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Container } from '../container.js';
+import { createAvatarServices } from '../avatars/avatar-services.js';
 import { buildHttpApp } from '../http/app.js';
 import { startArchiveWorker, type RunningWorker } from './archive-worker-runner.js';
 
@@ -30,6 +31,12 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
       health: container.tenancy.health(),
     },
     apiToken: config.http.apiToken,
+    avatars: createAvatarServices(config, {
+      database: container.database,
+      intake: container.contactIntake(),
+      store: container.objectStore(),
+      presigner: container.presigningStore(),
+    }),
     webhook: config.http.webhookSecret ? { ...container.webhook(), secret: config.http.webhookSecret } : null,
   });
 }

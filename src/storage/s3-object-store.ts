@@ -9,8 +9,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ArchiveError, ErrorCode } from '../errors.js';
-import type { ObjectStore } from '../pipeline/ports.js';
 import { createDirectPut, type DirectPut } from './direct-put.js';
+import type { ArchiveObjectStore, ObjectRead, PresigningStore } from './object-store.js';
+import { presignS3Get, readS3Object } from './s3-object-read.js';
 
 export interface S3ObjectStoreOptions {
   bucket: string;
@@ -27,7 +28,8 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Missing bucket or credentials will not fix themselves by retrying the job. */
 const PERMANENT_S3_ERRORS = new Set(['NoSuchBucket', 'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch']);
 
-export class S3ObjectStore implements ObjectStore {
+export class S3ObjectStore implements ArchiveObjectStore, PresigningStore {
+  readonly driver = 's3';
   readonly client: S3Client;
   /** Until the store answers a conditional PUT with 501 Not Implemented. */
   private conditionalWrites = true;
@@ -126,6 +128,18 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       throw toStorageError(error, `reaching bucket ${this.options.bucket}`);
     }
+  }
+
+  async readObject(key: string, range?: string): Promise<ObjectRead | null> {
+    try {
+      return await readS3Object(this.client, this.options.bucket, key, range);
+    } catch (error) {
+      throw toStorageError(error, `reading ${key} from bucket ${this.options.bucket}`);
+    }
+  }
+
+  presignedGetUrl(key: string, expiresInSeconds: number): Promise<string> {
+    return presignS3Get(this.client, this.options.bucket, key, expiresInSeconds);
   }
 
   publicUrl(key: string): string {

@@ -135,7 +135,11 @@ test('Redis killed and restarted mid-run loses no job and duplicates nothing', a
   const lost = CONTACTS - (await archived());
   expect(lost).toBe(0);
 
-  const invariants = await archiveInvariants(harness.db, harness.container.objectStore(), harness.config.storage.keyPrefix);
+  const invariants = await archiveInvariants(
+    harness.db,
+    harness.container.objectStore(),
+    harness.config.storage.keyPrefix,
+  );
   expect(invariants.statuses).toEqual({ ARCHIVED: CONTACTS });
   expect(invariants.versions).toBe(CONTACTS);
   expect(invariants.distinctPictures).toBe(CONTACTS);

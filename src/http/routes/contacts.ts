@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AvatarLinks } from '../../avatars/avatar-links.js';
 import type { ContactsRepository } from '../../db/contacts-repository.js';
 import { isArchiveError } from '../../errors.js';
 import { normalizePhone } from '../../domain/phone.js';
@@ -17,6 +18,7 @@ import {
 } from '../schemas.js';
 
 export interface ContactRoutesDeps {
+  links: AvatarLinks;
   intake: ContactIntake;
   contacts: Pick<ContactsRepository, 'findContactWithRenditions'>;
   eraser: Pick<ContactEraser, 'erase'>;
@@ -54,7 +56,7 @@ export function contactRoutes(deps: ContactRoutesDeps): FastifyPluginAsyncZod {
         const { instanceId } = request.params;
         const phone = normalizedOrReply(request.params.phone, reply);
         if (phone === undefined) return reply;
-        const state = await readContactState(deps.contacts, instanceId, phone);
+        const state = await readContactState(deps.contacts, instanceId, phone, deps.links);
         if (state) return state;
         return reply.code(404).send({ error: 'not_found', message: `no contact ${phone} for instance ${instanceId}` });
       },
