@@ -7,6 +7,7 @@ import { Container } from '../../src/container.js';
 import { createLogger } from '../../src/logger.js';
 import { createHttpApp } from '../../src/start/http-server-runner.js';
 import { INSTANCE, startHarness, type Harness } from '../helpers/archive-harness.js';
+import { baseEnvironment, runCli } from '../helpers/cli-process.js';
 import { listenOnLoopback } from '../helpers/http-listen.js';
 
 /**
@@ -134,6 +135,26 @@ describe('the avatar endpoint', () => {
     const answer = await get(`/v1/avatars/${INSTANCE.id}/12ab`, { authorization: `Bearer ${API_TOKEN}` });
     expect(answer.status).toBe(400);
   });
+});
+
+describe('the url command', () => {
+  test('prints one signed URL alone on stdout, which the endpoint honours', async () => {
+    const env = { ...baseEnvironment(), ...h.env, SERVICE_URL: base };
+    const run = await runCli(['url', '--size', '100', '--expires', '2h', '+55 11 98200-0001'], env);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    const url = new URL(lines[0]!);
+    expect(url.origin).toBe(base);
+    expect(Number(url.searchParams.get('exp')) - now()).toBeLessThanOrEqual(3 * 3600);
+    const answer = await get(lines[0]!);
+    expect(answer.status).toBe(302);
+    expect(answer.headers.get('location')).toBe(await renditionUrl(ARCHIVED, 256));
+
+    const unsigned = await runCli(['url', ARCHIVED], { ...env, AVATAR_URL_SECRET: '' });
+    expect(unsigned.code).toBe(2);
+    expect(unsigned.stderr).toContain('AVATAR_URL_SECRET');
+  }, 120_000);
 });
 
 describe('without a picture', () => {
