@@ -51,3 +51,24 @@ test('it reads its settings from the environment when none are given', async () 
     await fromEnv.close();
   }
 });
+
+test('avatarUrl signs an endpoint URL with the service settings, and refuses without a secret', async () => {
+  const secret = 'client-avatar-url-secret-0123456789abcdef';
+  const signing = new AvatarArchiver({
+    env: { ...h.env, AVATAR_URL_SECRET: secret, SERVICE_URL: 'https://avatars.example.test' },
+  });
+  try {
+    const url = new URL(signing.avatarUrl(INSTANCE.id, '+55 11 98400-0001', { size: 96, expiresInMs: 3_600_000 }));
+    expect(url.origin + url.pathname).toBe(`https://avatars.example.test/v1/avatars/${INSTANCE.id}/5511984000001`);
+    const exp = Number(url.searchParams.get('exp'));
+    const { avatarSignature } = await import('../../src/avatars/avatar-signature.js');
+    expect(url.searchParams.get('sig')).toBe(
+      avatarSignature(secret, { instanceId: INSTANCE.id, phone: '5511984000001', size: 96, exp }),
+    );
+    const state = await signing.get(INSTANCE.id, '5511984000001');
+    expect(Object.keys(state!.signedUrls).sort()).toEqual(['256', '640', '96']);
+  } finally {
+    await signing.close();
+  }
+  expect(() => client.avatarUrl(INSTANCE.id, '5511984000001')).toThrow(/AVATAR_URL_SECRET/);
+});
