@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { demoAvatars } from './demo-avatars.js';
 import pg from 'pg';
 import type { Container } from '../container.js';
 import { splitSchema } from '../db/prisma-client.js';
@@ -101,6 +102,7 @@ export async function demoHooks(
     if (callsWithout !== 5) failures.push(`webhook: ${callsWithout} Z-API calls for 5 contacts without senderPhoto`);
     if (answers.some((answer) => answer !== 'accepted')) failures.push(`webhook answers: ${answers.join(', ')}`);
     if (intakeResults.join() !== 'queued,rejected') failures.push(`POST /v1/contacts: ${intakeResults.join(', ')}`);
+    failures.push(...(await demoAvatars(container, base, instanceId)));
   } finally {
     await app.close();
   }

@@ -48,6 +48,7 @@ async function main(): Promise<number> {
       REFRESH_CRON: 'off',
       API_TOKEN: `demo-api-token-${randomBytes(12).toString('hex')}`,
       WEBHOOK_SECRET: `demo-webhook-${randomBytes(12).toString('hex')}`,
+      AVATAR_URL_SECRET: randomBytes(32).toString('hex'),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
     },
     { storage: true },

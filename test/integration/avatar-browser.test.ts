@@ -77,7 +77,7 @@ test('signed avatar URLs load in <img> tags at their sizes, and a reload comes f
       images.map((image) => ({ id: image.id, complete: image.complete, width: image.naturalWidth })),
     );
   const loaded = async () => {
-    await tab.waitForFunction(() => [...document.images].every((image) => image.complete));
+    await tab.waitForFunction('[...document.images].every((image) => image.complete)');
     return sizes();
   };
 
