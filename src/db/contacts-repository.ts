@@ -38,6 +38,8 @@ export interface NewVersion {
   originalFormat: string;
   sourceLinkExpiresAt: Date | null;
   dominantColor: string;
+  /** Null only for a reused version archived before thumbhashes (the backfill fills those). */
+  thumbhash: string | null;
   renditions: StoredRendition[];
 }
 
@@ -342,13 +344,14 @@ export class ContactsRepository {
     const { rows } = await this.pool.query<Omit<ReusableVersion, 'sha256'>>(
       `SELECT v.original_width AS "originalWidth", v.original_height AS "originalHeight",
               v.original_bytes AS "originalBytes", v.original_format AS "originalFormat",
-              v.dominant_color AS "dominantColor",
+              v.dominant_color AS "dominantColor", v.thumbhash,
               json_agg(json_build_object('size', r.size, 'key', r.key, 'url', r.url, 'width', r.width,
                                          'height', r.height, 'bytes', r.bytes, 'contentType', r.content_type))
                 AS renditions
        FROM (SELECT * FROM avatar_versions WHERE sha256 = $1 ORDER BY id DESC LIMIT 5) AS v
        JOIN avatar_renditions AS r ON r.version_id = v.id AND r.size = ANY($2::int[]) AND r.content_type = $3
-       GROUP BY v.id, v.original_width, v.original_height, v.original_bytes, v.original_format, v.dominant_color
+       GROUP BY v.id, v.original_width, v.original_height, v.original_bytes, v.original_format, v.dominant_color,
+                v.thumbhash
        HAVING count(*) = cardinality($2::int[])
        ORDER BY v.id DESC
        LIMIT 1`,
@@ -411,9 +414,10 @@ export class ContactsRepository {
     const { rowCount } = await this.pool.query(
       `WITH version AS (
          INSERT INTO avatar_versions (contact_id, sha256, original_width, original_height, original_bytes,
-                                      original_format, source_link_expires_at, dominant_color)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (contact_id, sha256) DO UPDATE SET sha256 = EXCLUDED.sha256
+                                      original_format, source_link_expires_at, dominant_color, thumbhash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $21)
+         ON CONFLICT (contact_id, sha256) DO UPDATE
+           SET thumbhash = COALESCE(avatar_versions.thumbhash, EXCLUDED.thumbhash)
          RETURNING id
        ), renditions AS (
          INSERT INTO avatar_renditions (version_id, size, key, url, width, height, bytes, content_type)
@@ -451,6 +455,7 @@ export class ContactsRepository {
         next.nextCheckAt,
         next.consecutiveUnchanged,
         current.source,
+        version.thumbhash,
       ],
     );
     if (rowCount !== 1) throw new Error(`contact ${contactId} vanished while its picture was being archived`);

@@ -4,6 +4,7 @@ import { describeDecodeFailure, formatLabel, imageInvalid } from './decode-failu
 import { FLATTEN_BACKGROUND, outputEncoding, type OutputEncoding, type OutputFormat } from './output-format.js';
 import { planRenditions, type RenditionPlan } from './rendition-plan.js';
 import { sharp, type Sharp, type SharpOptions } from './sharp-runtime.js';
+import { thumbhashOf } from './thumbhash.js';
 
 /** Mirrors config.image, less its `concurrency` (see limitConcurrency). */
 export interface ImageProcessorOptions {
@@ -133,6 +134,8 @@ export interface EncodedSquares {
   /** Keyed by rendered side: a side several requested sizes map to is encoded once. */
   bySide: Map<number, EncodedSquare>;
   dominantColor: string;
+  /** Base64 ThumbHash, from the decoded square (see thumbhashOf). */
+  thumbhash: string;
 }
 
 async function encodeFromSource(
@@ -179,7 +182,7 @@ export async function encodeSquares(
   for (const { pixels } of plan.renditions) {
     if (!bySide.has(pixels)) bySide.set(pixels, await encodeFromSquare(square, pixels, encoder));
   }
-  return { bySide, dominantColor: await dominantColor(square) };
+  return { bySide, dominantColor: await dominantColor(square), thumbhash: await thumbhashOf(fromRaw(square)) };
 }
 
 function validate(options: ImageProcessorOptions): void {
@@ -218,10 +221,11 @@ export function createImageProcessor(options: ImageProcessorOptions): ImageProce
   async function process(bytes: Buffer): Promise<ProcessedAvatar> {
     const header = await readHeader(bytes, maxInputPixels);
     const plan = planRenditions(sizes, header.width, header.height);
-    const { bySide, dominantColor } = await encodeSquares(bytes, plan, encoding, maxInputPixels);
+    const { bySide, dominantColor, thumbhash } = await encodeSquares(bytes, plan, encoding, maxInputPixels);
     return {
       original: { width: header.width, height: header.height, format: header.format },
       dominantColor,
+      thumbhash,
       renditions: plan.renditions.map(({ size, pixels }): Rendition => {
         const output = bySide.get(pixels)!;
         return {

@@ -168,6 +168,7 @@ export class ArchiveContactService {
         originalFormat: processed.original.format,
         sourceLinkExpiresAt: fetched.linkExpiresAt,
         dominantColor: processed.dominantColor,
+        thumbhash: processed.thumbhash,
         renditions: stored.stored,
       };
     }

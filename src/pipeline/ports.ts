@@ -40,6 +40,8 @@ export interface ProcessedAvatar {
   original: { width: number; height: number; format: string };
   /** `#rrggbb`, for placeholders while the image loads. */
   dominantColor: string;
+  /** Base64 ThumbHash: a blurred placeholder of ~25 bytes an app draws before the image loads. */
+  thumbhash: string;
   renditions: Rendition[];
 }
 

@@ -292,6 +292,9 @@ describe('POST /v1/avatars/lookup', () => {
     expect(results).toHaveLength(500);
     expect(results[0]).toMatchObject({ status: 'archived', width: 256, height: 256, phone: ARCHIVED });
     expect(results[0].dominantColor).toMatch(/^#[0-9a-f]{6}$/);
+    // The version's ThumbHash, as the pipeline stored it.
+    expect(results[0].thumbhash).toBe((await h.contact(ARCHIVED)).versions[0]!.thumbhash);
+    expect(Buffer.from(results[0].thumbhash, 'base64').length).toBeGreaterThan(5);
     expect((await get(results[0].url)).headers.get('location')).toBe(await renditionUrl(ARCHIVED, 256));
     expect(results[1]).toMatchObject({ status: 'pending', width: null, phone: phones[0] });
     expect(results[201]).toMatchObject({ status: 'unknown', phone: phones[200] });

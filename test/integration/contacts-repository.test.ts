@@ -66,6 +66,7 @@ test('recordArchived writes the version, its renditions and the contact in one g
     originalFormat: 'jpeg',
     sourceLinkExpiresAt: new Date('2026-11-28T00:00:00.000Z'),
     dominantColor: '#102030',
+    thumbhash: 'YJqGPQw7sFlslqhFafSE+Q6oJ1h2iHB2Rw==',
     renditions: [640, 96].map((size) => ({
       size,
       key: `avatars/${'a'.repeat(64)}/${size}.webp`,
@@ -162,6 +163,7 @@ test('findReusableVersion: the newest version of the picture with every wanted s
     originalFormat: 'jpeg',
     sourceLinkExpiresAt: null,
     dominantColor,
+    thumbhash: null,
     renditions,
   });
   const archive = async (phone: string, renditions: ReturnType<typeof rendition>[], colour: string) => {
@@ -189,6 +191,7 @@ test('findReusableVersion: the newest version of the picture with every wanted s
   });
   expect(await contacts.findReusableVersion(sha256, [96, 640], 'image/webp')).toMatchObject({
     dominantColor: '#000003',
+    thumbhash: null,
     renditions: [rendition(96), rendition(640)],
   });
   expect((await contacts.findReusableVersion(sha256, [640, 256, 96], 'image/jpeg'))?.dominantColor).toBe('#000002');
@@ -204,6 +207,7 @@ const archivedVersion = (sha: string) => ({
   originalFormat: 'jpeg',
   sourceLinkExpiresAt: null,
   dominantColor: '#000000',
+  thumbhash: null,
   renditions: [
     {
       size: 640,

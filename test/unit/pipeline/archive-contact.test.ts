@@ -51,6 +51,7 @@ function processed(): ProcessedAvatar {
   return {
     original: { width: 640, height: 640, format: 'jpeg' },
     dominantColor: '#102030',
+    thumbhash: 'YJqGPQw7sFlslqhFafSE+Q6oJ1h2iHB2Rw==',
     renditions: [640, 96].map((size) => ({
       size,
       width: size,
@@ -268,6 +269,7 @@ test('a picture archived before (any contact) reuses its objects without decodin
       originalBytes: bytes.length,
       originalFormat: 'jpeg',
       dominantColor: '#000000',
+      thumbhash: null,
       renditions,
     };
   };
