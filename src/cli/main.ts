@@ -20,6 +20,7 @@ import { refreshCommand } from './commands/refresh.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { urlCommand } from './commands/url.js';
+import { backfillThumbhashCommand } from './commands/backfill-thumbhash.js';
 import { workerCommand } from './commands/worker.js';
 import { UsageError } from './cli-context.js';
 import { RegistryError } from '../instances/instance-registry.js';
@@ -119,6 +120,12 @@ function buildProgram(): Command {
     )
     .option('-e, --expires <duration>', 'lifetime, e.g. 15m, 12h, 30d (default AVATAR_URL_TTL, 7d)')
     .action(urlCommand);
+
+  program
+    .command('backfill-thumbhash')
+    .description('compute the thumbhash of pictures archived before thumbhashes, from their smallest stored size')
+    .option('-n, --dry-run', 'count them and fill nothing')
+    .action(backfillThumbhashCommand);
 
   addInstancesCommands(program);
   return program;
