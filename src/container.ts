@@ -33,8 +33,9 @@ import { DeadLetters } from './hooks/dead-letters.js';
 import { WebhookInbox, webhookInboxStream } from './hooks/webhook-inbox.js';
 import { WebhookInboxDrainer } from './hooks/webhook-inbox-drainer.js';
 import { WebhookReceiver } from './hooks/webhook-receiver.js';
+import { FsObjectStore } from './storage/fs-object-store.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
-import type { PresigningStore } from './storage/object-store.js';
+import type { ArchiveObjectStore, PresigningStore } from './storage/object-store.js';
 import { createZapiClient } from './zapi/zapi-client.js';
 import { createZapiStatus } from './zapi/zapi-status.js';
 import { createZapiContacts, type ZapiContactsSource } from './zapi/zapi-contacts.js';
@@ -59,7 +60,7 @@ export class Container {
   private refreshQueueInstance: RefreshQueue | undefined;
   private budgetInstance: ZapiCallBudget | undefined;
   private newContactListenerInstance: NewContactListener | undefined;
-  private objectStoreInstance: S3ObjectStore | undefined;
+  private objectStoreInstance: ArchiveObjectStore | undefined;
   private metricsInstance: Metrics | undefined;
   private breakersInstance: InstanceBreakers | undefined;
   private webhookInboxInstance: WebhookInbox | undefined;
@@ -207,10 +208,18 @@ export class Container {
       });
   }
 
-  objectStore(): S3ObjectStore {
-    if (!this.config.s3) throw new Error('the object store needs S3 settings: load the config with { storage: true }');
+  /** STORAGE_DRIVER's store: S3, or the files under STORAGE_DIR (nothing but a directory to run). */
+  objectStore(): ArchiveObjectStore {
     if (!this.objectStoreInstance) {
-      const store = new S3ObjectStore(this.config.s3);
+      const { storage, s3, avatars } = this.config;
+      let store: ArchiveObjectStore;
+      if (storage.driver === 'fs') {
+        store = new FsObjectStore({ dir: storage.dir, serviceUrl: avatars.serviceUrl });
+      } else if (s3) {
+        store = new S3ObjectStore(s3);
+      } else {
+        throw new Error('STORAGE_DRIVER=s3 needs S3_BUCKET: load the config with { storage: true } to have it checked');
+      }
       this.closers.push(() => store.close());
       this.objectStoreInstance = store;
     }
@@ -219,8 +228,8 @@ export class Container {
 
   /** The store when it can presign GETs (S3), else null (AVATAR_DELIVERY=presigned needs S3). */
   presigningStore(): PresigningStore | null {
-    const store = this.objectStore() as Partial<PresigningStore>;
-    return typeof store.presignedGetUrl === 'function' ? (store as PresigningStore) : null;
+    const store = this.objectStore();
+    return store instanceof S3ObjectStore ? store : null;
   }
 
   breakers(): InstanceBreakers {
@@ -286,7 +295,7 @@ export class Container {
   }
 
   /** Reachability of what the service depends on, for /readyz: each check bounded in time. */
-  async readiness(timeoutMs = 2_000): Promise<Record<'postgres' | 'redis' | 'bucket', string | null>> {
+  async readiness(timeoutMs = 2_000): Promise<Record<'postgres' | 'redis' | 'storage', string | null>> {
     const check = async (probe: () => Promise<unknown>): Promise<string | null> => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -301,12 +310,12 @@ export class Container {
         clearTimeout(timer);
       }
     };
-    const [postgres, redis, bucket] = await Promise.all([
+    const [postgres, redis, storage] = await Promise.all([
       check(() => this.database.pool.query('SELECT 1')),
       check(() => this.producer().ping()),
       check(() => this.objectStore().ping()),
     ]);
-    return { postgres, redis, bucket };
+    return { postgres, redis, storage };
   }
 
   /** One registry per container; /metrics of `serve` and of `worker` read it. */

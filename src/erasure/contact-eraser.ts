@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ContactsRepository } from '../db/contacts-repository.js';
 import type { ArchiveQueues } from '../jobs/archive-queue.js';
 import type { Logger } from '../logger.js';
-import type { S3ObjectStore } from '../storage/s3-object-store.js';
+import type { ArchiveObjectStore } from '../storage/object-store.js';
 
 export interface ErasureResult {
   found: boolean;
@@ -23,7 +23,7 @@ export interface ErasureResult {
 export class ContactEraser {
   constructor(
     private readonly contacts: Pick<ContactsRepository, 'erasurePlan' | 'erase'>,
-    private readonly store: Pick<S3ObjectStore, 'deleteObjects'>,
+    private readonly store: Pick<ArchiveObjectStore, 'deleteObjects'>,
     private readonly queues: ArchiveQueues,
     private readonly logger: Logger,
   ) {}

@@ -1,6 +1,6 @@
 import type { ContactsRepository } from '../db/contacts-repository.js';
 import type { Logger } from '../logger.js';
-import type { S3ObjectStore } from '../storage/s3-object-store.js';
+import type { ArchiveObjectStore } from '../storage/object-store.js';
 
 export interface CollectResult {
   scanned: number;
@@ -12,12 +12,14 @@ export interface CollectResult {
  * Objects under the key prefix that no rendition row points at. A crash between the upload
  * and the database write leaves these (by design: rows never point at missing objects, so
  * the other way round is what can happen). Only objects older than PRUNE_GRACE are taken, so
- * an upload whose row is still being written is never touched.
+ * an upload whose row is still being written is never touched. On the fs driver the listing
+ * also holds the temporary files of writes that crashed before their rename; no row names
+ * one, so they go the same way, once past the same grace (a write in progress is younger).
  */
 export class OrphanCollector {
   constructor(
     private readonly contacts: Pick<ContactsRepository, 'referencedKeys'>,
-    private readonly store: Pick<S3ObjectStore, 'listObjects' | 'deleteObjects'>,
+    private readonly store: Pick<ArchiveObjectStore, 'listObjects' | 'deleteObjects'>,
     private readonly keyPrefix: string,
     private readonly graceMs: number,
     private readonly logger: Logger,

@@ -1,6 +1,6 @@
 import type { ContactsRepository } from '../db/contacts-repository.js';
 import type { Logger } from '../logger.js';
-import type { S3ObjectStore } from '../storage/s3-object-store.js';
+import type { ArchiveObjectStore } from '../storage/object-store.js';
 
 // One tick's share: a busy archive catches up over a few ticks instead of one long transaction.
 const BATCH = 5_000;
@@ -14,7 +14,7 @@ const BATCH = 5_000;
 export class VersionPruner {
   constructor(
     private readonly contacts: Pick<ContactsRepository, 'pruneVersions' | 'referencedKeys'>,
-    private readonly store: Pick<S3ObjectStore, 'deleteObjects'>,
+    private readonly store: Pick<ArchiveObjectStore, 'deleteObjects'>,
     private readonly keep: number,
     private readonly graceMs: number,
     private readonly logger: Logger,

@@ -22,11 +22,13 @@ import type { WebhookInboxDrainer } from '../hooks/webhook-inbox-drainer.js';
 import type { WebhookReceiver } from '../hooks/webhook-receiver.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ArchiveObjectStore } from '../storage/object-store.js';
 import type { AvatarLinks } from '../avatars/avatar-links.js';
 import type { AvatarLookupService } from '../avatars/avatar-lookup.js';
 import { avatarLookupRoutes, avatarRoutes, type AvatarRoutesDeps } from './routes/avatars.js';
 import { contactRoutes } from './routes/contacts.js';
 import { failedRoutes } from './routes/failed.js';
+import { fileRoutes } from './routes/files.js';
 import { instanceRoutes, type InstanceRoutesDeps } from './routes/instances.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { webhookRoutes } from './routes/webhook.js';
@@ -44,6 +46,8 @@ export interface HttpAppDeps {
   apiToken: string;
   /** GET /v1/avatars (its own access rules) and POST /v1/avatars/lookup (Bearer). */
   avatars: { routes: AvatarRoutesDeps; lookup: AvatarLookupService; links: AvatarLinks };
+  /** The fs driver's store when its objects are public (AVATAR_DELIVERY=public): GET /files/*. */
+  files?: Pick<ArchiveObjectStore, 'readObject'> | null;
   /** Null: no webhook route. The drainer runs from the app's start to its close. */
   webhook: { receiver: WebhookReceiver; drainer: WebhookInboxDrainer; secret: string } | null;
 }
@@ -102,6 +106,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   app.get('/docs/json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
 
   await app.register(healthRoutes(deps.metrics, deps.readiness));
+  if (deps.files) await app.register(fileRoutes(deps.files));
   if (deps.webhook) {
     const { receiver, drainer, secret } = deps.webhook;
     await app.register(webhookRoutes(receiver, secret));

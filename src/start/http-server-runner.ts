@@ -37,6 +37,8 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
       store: container.objectStore(),
       presigner: container.presigningStore(),
     }),
+    // In proxy delivery the files stay private: only the avatar endpoint reads them.
+    files: config.storage.driver === 'fs' && config.avatars.delivery === 'public' ? container.objectStore() : null,
     webhook: config.http.webhookSecret ? { ...container.webhook(), secret: config.http.webhookSecret } : null,
   });
 }

@@ -28,6 +28,8 @@ export async function readS3Object(
     };
   } catch (error) {
     const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+    // A missing bucket is a 404 too, but not an absent object: it is for the caller to report.
+    if (error instanceof Error && error.name === 'NoSuchBucket') throw error;
     if (status === 404 || (error instanceof Error && error.name === 'NoSuchKey')) return null;
     if (status !== 416) throw error;
     // The range lies past the end: the answer names the size, which takes a HEAD to know.

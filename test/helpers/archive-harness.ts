@@ -1,4 +1,6 @@
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import { loadConfig, type Config } from '../../src/config.js';
 import { Container } from '../../src/container.js';
@@ -19,8 +21,9 @@ import { createIsolatedDatabase, uniqueName, type IsolatedDatabase, TEST_REDIS_U
 
 /**
  * The whole product wired as in production (real Postgres schema, Redis with its own
- * prefix, s3rver, the real worker and queue) with simulators standing in for Z-API and
- * WhatsApp's CDN. `contacts` lets a test inject a fault into the real repository.
+ * prefix, s3rver or a temporary STORAGE_DIR, the real worker and queue) with simulators
+ * standing in for Z-API and WhatsApp's CDN. `contacts` lets a test inject a fault into the
+ * real repository.
  */
 
 export const INSTANCE = { id: 'instance-1', token: 'instance-token-secret' };
@@ -44,7 +47,7 @@ export interface Harness {
   showPicture(phone: string, pictureId: string, seed: string, size?: number): Promise<Buffer>;
   /** The contact's row with its versions (oldest first) and their renditions. */
   contact(phone: string): Promise<ContactWithVersions>;
-  /** Whether the bucket holds an object under this key. */
+  /** Whether the store (bucket or directory) holds an object under this key. */
   objectExists(key: string): Promise<boolean>;
   /** Enqueues the contact (as a new contact, or as a sweep would) and resolves when its job completes or fails for good. */
   archive(phone: string, urgency?: JobUrgency): Promise<JobResult>;
@@ -58,6 +61,8 @@ export interface HarnessOptions {
   /** Rewrites the worker's DATABASE_URL (e.g. through a fault-injecting proxy); migrations and cleanup use the real one. */
   databaseUrl?: (url: string) => string;
   wrapContacts?: (real: ArchiveDependencies['contacts']) => ArchiveDependencies['contacts'];
+  /** fs: objects go to a temporary STORAGE_DIR (removed on close) and no S3 variable is set. */
+  storage?: 's3' | 'fs';
 }
 
 export async function startHarness(label: string, options: HarnessOptions = {}): Promise<Harness> {
@@ -66,12 +71,16 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   const stack = await startLocalStack({ instance: INSTANCE, clientToken: CLIENT_TOKEN });
   const { s3, zapi, cdn } = stack;
   s3.useCredentialsInThisProcess();
+  const storageDir = options.storage === 'fs' ? await mkdtemp(join(tmpdir(), `avatar-archiver-${label}-`)) : null;
+  const storageEnvironment = storageDir
+    ? { ...withoutS3(stack.environment), STORAGE_DIR: storageDir }
+    : stack.environment;
 
   const env: Record<string, string> = {
     DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: uniqueName(label),
-    ...stack.environment,
+    ...storageEnvironment,
     JOB_ATTEMPTS: '3',
     JOB_BACKOFF_MS: '20',
     ZAPI_MAX_REQUESTS_PER_SECOND: '1000',
@@ -113,12 +122,9 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
       return bytes;
     },
     async objectExists(key) {
-      try {
-        await container.objectStore().client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
-        return true;
-      } catch {
-        return false;
-      }
+      const read = await container.objectStore().readObject(key);
+      read?.body?.destroy();
+      return read !== null;
     },
     contact(phone) {
       return container.prisma.contact.findUniqueOrThrow({
@@ -141,6 +147,14 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
       await container.close();
       await stack.close();
       await db.drop();
+      if (storageDir) await rm(storageDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The simulators' environment minus every S3 setting: what a host without S3 has. */
+function withoutS3(environment: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment).filter(([name]) => !name.startsWith('S3_') && !name.startsWith('AWS_')),
+  );
 }

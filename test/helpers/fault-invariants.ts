@@ -1,4 +1,4 @@
-import type { S3ObjectStore } from '../../src/storage/s3-object-store.js';
+import type { ArchiveObjectStore } from '../../src/storage/object-store.js';
 import type { IsolatedDatabase } from './isolated-database.js';
 import { sql } from './seed-contacts.js';
 
@@ -20,7 +20,7 @@ export interface ArchiveInvariants {
 /** Reads the schema's rows and lists the bucket once (not a HEAD per key). */
 export async function archiveInvariants(
   db: IsolatedDatabase,
-  store: S3ObjectStore,
+  store: Pick<ArchiveObjectStore, 'listObjects'>,
   keyPrefix: string,
 ): Promise<ArchiveInvariants> {
   const statuses = Object.fromEntries(

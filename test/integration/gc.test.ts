@@ -1,4 +1,3 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startHarness, type Harness } from '../helpers/archive-harness.js';
 import { baseEnvironment, runCli } from '../helpers/cli-process.js';
 
@@ -13,12 +12,7 @@ afterAll(async () => {
 });
 
 // Straight into the bucket, as an upload whose database write never came would leave it.
-const put = (key: string) =>
-  h.container
-    .objectStore()
-    .client.send(
-      new PutObjectCommand({ Bucket: h.s3.bucket, Key: key, Body: Buffer.from('orphan'), ContentType: 'image/webp' }),
-    );
+const put = (key: string) => h.container.objectStore().putIfAbsent(key, Buffer.from('orphan'), 'image/webp');
 
 test('gc lists, then deletes, only unreferenced objects under the prefix that are past the grace period', async () => {
   await h.showPicture('5511988000001', 'gc-kept', 'kept', 200);

@@ -1,4 +1,4 @@
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { buffer } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import { sharp } from '../../src/image/sharp-runtime.js';
 import type { ZapiBehaviour } from '../../src/simulators/zapi-simulator.js';
@@ -61,17 +61,14 @@ const nextPhone = () => `55119300${String((phoneCounter += 1)).padStart(5, '0')}
 const hostileLink = (name: string) => hostile.url(`/v/t61.24694-24/${name}_n.jpg`) + '?oh=x&oe=FFFFFFFF';
 
 async function bucketKeys(harness: Harness): Promise<number> {
-  const listed = await harness.container
-    .objectStore()
-    .client.send(new ListObjectsV2Command({ Bucket: harness.s3.bucket, MaxKeys: 1000 }));
-  return listed.KeyCount ?? 0;
+  let count = 0;
+  for await (const page of harness.container.objectStore().listObjects('')) count += page.length;
+  return count;
 }
 
 async function objectBytes(harness: Harness, key: string): Promise<Buffer> {
-  const answer = await harness.container
-    .objectStore()
-    .client.send(new GetObjectCommand({ Bucket: harness.s3.bucket, Key: key }));
-  return Buffer.from(await answer.Body!.transformToByteArray());
+  const read = await harness.container.objectStore().readObject(key);
+  return buffer(read!.body!);
 }
 
 /** A contact with a good archived avatar, so a refused input can be seen to leave it alone. */

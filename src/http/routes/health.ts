@@ -11,7 +11,7 @@ export function healthRoutes(metrics: Metrics, readiness: Readiness | null): Fas
     if (readiness) {
       app.get(
         '/readyz',
-        { ...noLimit, schema: { summary: 'Postgres, Redis and the bucket answer' } },
+        { ...noLimit, schema: { summary: 'Postgres, Redis and the object storage answer' } },
         async (_, reply) => {
           const checks = await readiness();
           const down = Object.fromEntries(Object.entries(checks).filter(([, problem]) => problem !== null));
