@@ -14,6 +14,7 @@ import type { LocalS3 } from '../simulators/s3-server.js';
 import { startArchiveWorker } from '../start/archive-worker-runner.js';
 import { buildDemoContacts, type DemoContact } from './demo-contacts.js';
 import { demoHooks } from './demo-hooks.js';
+import { demoLocalStore } from './demo-local-store.js';
 
 /**
  * `npm run demo`: the real worker, queue, database and S3 code end to end, with local
@@ -36,23 +37,21 @@ async function main(): Promise<number> {
   // The SDK's notice that it will need Node 22 from 2027 is in the README; it would only clutter the table.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-  const config = loadConfig(
-    {
-      DATABASE_URL: databaseUrl.toString(),
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      QUEUE_PREFIX: `avatar-archiver-demo-${runId}`,
-      ...stack.environment,
-      JOB_BACKOFF_MS: '200',
-      ZAPI_MAX_REQUESTS_PER_SECOND: '50',
-      // The demo runs its refresh itself, as `avatar-archiver refresh --all` would.
-      REFRESH_CRON: 'off',
-      API_TOKEN: `demo-api-token-${randomBytes(12).toString('hex')}`,
-      WEBHOOK_SECRET: `demo-webhook-${randomBytes(12).toString('hex')}`,
-      AVATAR_URL_SECRET: randomBytes(32).toString('hex'),
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-    },
-    { storage: true },
-  );
+  const env: Record<string, string> = {
+    DATABASE_URL: databaseUrl.toString(),
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: `avatar-archiver-demo-${runId}`,
+    ...stack.environment,
+    JOB_BACKOFF_MS: '200',
+    ZAPI_MAX_REQUESTS_PER_SECOND: '50',
+    // The demo runs its refresh itself, as `avatar-archiver refresh --all` would.
+    REFRESH_CRON: 'off',
+    API_TOKEN: `demo-api-token-${randomBytes(12).toString('hex')}`,
+    WEBHOOK_SECRET: `demo-webhook-${randomBytes(12).toString('hex')}`,
+    AVATAR_URL_SECRET: randomBytes(32).toString('hex'),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+  };
+  const config = loadConfig(env, { storage: true });
   const container = new Container(config, createLogger(config.logLevel));
   let worker: Awaited<ReturnType<typeof startArchiveWorker>> | undefined;
 
@@ -79,6 +78,7 @@ async function main(): Promise<number> {
     const requests = { zapi: () => zapi.requests.length, cdn: () => cdn.requests.length };
     failures.push(...(await refreshEverything(container, contacts, requests, s3)));
     failures.push(...(await demoHooks(container, zapi, cdn, INSTANCE.id)));
+    failures.push(...(await demoLocalStore(env, zapi, cdn, INSTANCE.id)));
     console.log(`\ndemo: ${contacts.length} contacts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (failures.length > 0) {
       console.log(`demo: ${failures.length} check(s) FAILED:`);
