@@ -1,3 +1,4 @@
+import { displayName } from '../domain/display-name.js';
 import { ErrorCode } from '../errors.js';
 import { AvatarStatus, type Contact } from '../generated/prisma/client.js';
 import type { Database } from './prisma-client.js';
@@ -48,6 +49,27 @@ export type ReusableVersion = Omit<NewVersion, 'sourceLinkExpiresAt'>;
 
 export type NoPictureResult = 'no_picture' | 'kept_pending_confirmation' | 'cleared';
 
+/** A contact to create: its phone, or its phone and the name it came with (stored as displayName cleans it). */
+export type NewContact = string | { phone: string; name?: string | null | undefined };
+
+/**
+ * One row per contact of `input` (instance_id, phone, name, ordinality), with the last name
+ * given for it, null when none was: what a batch naming a contact twice means.
+ */
+const LATEST_NAMES = `SELECT DISTINCT ON (instance_id, phone) instance_id, phone, name
+  FROM input ORDER BY instance_id, phone, name IS NULL, ordinality DESC`;
+
+/**
+ * Gives known contacts the name in `latest` when it is new: only rows whose name changes are
+ * written (an active chat sends the same name with every message). An opted-out contact is
+ * never named again: its name went with its erasure.
+ */
+const RENAME_KNOWN = `UPDATE contacts SET display_name = latest.name, updated_at = now()
+  FROM latest
+  WHERE contacts.instance_id = latest.instance_id AND contacts.phone = latest.phone
+    AND latest.name IS NOT NULL AND contacts.display_name IS DISTINCT FROM latest.name
+    AND NOT contacts.do_not_archive`;
+
 /** What the refresh policy decided at the end of a check (src/domain/refresh-policy.ts). */
 export interface NextCheck {
   nextCheckAt: Date;
@@ -90,14 +112,32 @@ export class ContactsRepository {
     return this.database.pool;
   }
 
-  /** Creates missing contacts as PENDING, for a caller about to queue them; returns how many were new. */
-  async ensureContacts(instanceId: string, phones: string[]): Promise<number> {
+  /**
+   * Creates missing contacts as PENDING, for a caller about to queue them, and stores the
+   * names that came with them (known contacts too); returns how many were new. One statement.
+   */
+  async ensureContacts(instanceId: string, contacts: readonly NewContact[]): Promise<number> {
     const nextCheckAt = new Date(Date.now() + CREATED_AND_QUEUED_DUE_AFTER_MS);
-    const result = await this.prisma.contact.createMany({
-      data: phones.map((phone) => ({ instanceId, phone, nextCheckAt })),
-      skipDuplicates: true,
-    });
-    return result.count;
+    const { rows } = await this.pool.query<{ created: number }>(
+      `WITH input AS (
+         SELECT $1::text AS instance_id, given.*
+         FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS given (phone, name, ordinality)
+       ), latest AS (${LATEST_NAMES}
+       ), inserted AS (
+         INSERT INTO contacts (instance_id, phone, display_name, updated_at, next_check_at)
+         SELECT instance_id, phone, name, now(), $4 FROM latest
+         ON CONFLICT (instance_id, phone) DO NOTHING
+         RETURNING 1
+       ), renamed AS (${RENAME_KNOWN})
+       SELECT count(*)::int AS created FROM inserted`,
+      [
+        instanceId,
+        contacts.map((contact) => (typeof contact === 'string' ? contact : contact.phone)),
+        contacts.map((contact) => (typeof contact === 'string' ? null : displayName(contact.name))),
+        nextCheckAt,
+      ],
+    );
+    return rows[0]!.created;
   }
 
   /**
@@ -149,12 +189,12 @@ export class ContactsRepository {
 
   /**
    * One round trip for a batch of webhook contacts (which the caller then queues): creates
-   * those that are new and says,
+   * those that are new, stores the names that came with them (known contacts too) and says,
    * for each given pair in order, whether it was and when it was last checked. The joins
    * run on the statement's snapshot, so they see only rows that existed before it.
    */
   async createOrRead(
-    pairs: { instanceId: string; phone: string }[],
+    pairs: { instanceId: string; phone: string; name?: string | undefined }[],
   ): Promise<{ created: boolean; lastCheckedAt: Date | null; nextCheckAt: Date | null }[]> {
     const { rows } = await this.pool.query<{
       created: boolean;
@@ -162,20 +202,27 @@ export class ContactsRepository {
       next_check_at: Date | null;
     }>(
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS given (instance_id, phone, ordinality)
+         SELECT * FROM unnest($1::text[], $2::text[], $4::text[])
+           WITH ORDINALITY AS given (instance_id, phone, name, ordinality)
+       ), latest AS (${LATEST_NAMES}
        ), inserted AS (
-         INSERT INTO contacts (instance_id, phone, updated_at, next_check_at)
-         SELECT DISTINCT instance_id, phone, now(), now() + $3 * interval '1 millisecond'
-         FROM input
+         INSERT INTO contacts (instance_id, phone, display_name, updated_at, next_check_at)
+         SELECT instance_id, phone, name, now(), now() + $3 * interval '1 millisecond'
+         FROM latest
          ON CONFLICT (instance_id, phone) DO NOTHING
          RETURNING instance_id, phone
-       )
+       ), renamed AS (${RENAME_KNOWN})
        SELECT inserted.phone IS NOT NULL AS created, existing.last_checked_at, existing.next_check_at
        FROM input
        LEFT JOIN inserted ON inserted.instance_id = input.instance_id AND inserted.phone = input.phone
        LEFT JOIN contacts AS existing ON existing.instance_id = input.instance_id AND existing.phone = input.phone
        ORDER BY input.ordinality`,
-      [pairs.map((pair) => pair.instanceId), pairs.map((pair) => pair.phone), CREATED_AND_QUEUED_DUE_AFTER_MS],
+      [
+        pairs.map((pair) => pair.instanceId),
+        pairs.map((pair) => pair.phone),
+        CREATED_AND_QUEUED_DUE_AFTER_MS,
+        pairs.map((pair) => displayName(pair.name)),
+      ],
     );
     return rows.map((row) => ({
       created: row.created,
@@ -247,6 +294,7 @@ export class ContactsRepository {
           where: { id: plan.contactId },
           data: {
             doNotArchive: true,
+            displayName: null,
             avatarUrl: null,
             avatarSha256: null,
             avatarSourceUrl: null,

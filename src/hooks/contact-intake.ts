@@ -1,4 +1,4 @@
-import type { ContactsRepository } from '../db/contacts-repository.js';
+import type { ContactsRepository, NewContact } from '../db/contacts-repository.js';
 import { describeError } from '../errors.js';
 import { archivePayload, type ArchiveJobPayload } from '../jobs/archive-job.js';
 import type { ArchiveQueues } from '../jobs/archive-queue.js';
@@ -9,6 +9,11 @@ export interface IntakeItem {
   phone: string;
   /** A fresh picture link (from a webhook), tried before asking Z-API. */
   link?: string | undefined;
+  /**
+   * The contact's name, for the avatar endpoint's initials: replaces the stored one unless
+   * blank. Trimmed and cut at 100 characters; one without a letter is ignored.
+   */
+  name?: string | null | undefined;
 }
 
 export interface IntakeResult {
@@ -36,7 +41,7 @@ export class ContactIntake {
 
   async submit(items: IntakeItem[]): Promise<IntakeResult[]> {
     const results: IntakeResult[] = [];
-    const accepted: { index: number; payload: ArchiveJobPayload }[] = [];
+    const accepted: { index: number; payload: ArchiveJobPayload; name: string | null | undefined }[] = [];
     for (const [index, item] of items.entries()) {
       const instance = this.instanceFor(item);
       if (typeof instance !== 'string') {
@@ -50,18 +55,19 @@ export class ContactIntake {
       }
       try {
         const payload = archivePayload(instance, item.phone);
-        accepted.push({ index, payload: item.link ? { ...payload, link: item.link } : payload });
+        accepted.push({ index, payload: item.link ? { ...payload, link: item.link } : payload, name: item.name });
         results.push({ phone: payload.phone, instanceId: instance, result: 'queued' });
       } catch (error) {
         results.push({ phone: item.phone, instanceId: instance, result: 'rejected', reason: describeError(error) });
       }
     }
-    const phonesByInstance = new Map<string, Set<string>>();
-    for (const { payload } of accepted) {
-      const phones = phonesByInstance.get(payload.instanceId) ?? new Set<string>();
-      phonesByInstance.set(payload.instanceId, phones.add(payload.phone));
+    const contactsByInstance = new Map<string, NewContact[]>();
+    for (const { payload, name } of accepted) {
+      const contacts = contactsByInstance.get(payload.instanceId);
+      if (contacts) contacts.push({ phone: payload.phone, name });
+      else contactsByInstance.set(payload.instanceId, [{ phone: payload.phone, name }]);
     }
-    for (const [instanceId, phones] of phonesByInstance) await this.contacts.ensureContacts(instanceId, [...phones]);
+    for (const [instanceId, contacts] of contactsByInstance) await this.contacts.ensureContacts(instanceId, contacts);
     const added = await this.queues.enqueueEach(accepted.map((entry) => entry.payload));
     accepted.forEach((entry, position) => {
       if (!added[position]) results[entry.index]!.result = 'already_queued';

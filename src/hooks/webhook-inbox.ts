@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
-import { archiveJobPayload, type ArchiveJobPayload } from '../jobs/archive-job.js';
+import { z } from 'zod';
+import { MAX_DISPLAY_NAME_LENGTH } from '../domain/display-name.js';
+import { archiveJobPayload } from '../jobs/archive-job.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -17,12 +19,20 @@ import type { Logger } from '../logger.js';
  * entries left unacknowledged by a process that died are claimed by another after a minute.
  */
 
+/**
+ * What an entry holds: the contact's archive job, and its name from the message, which goes
+ * to Postgres with the contact and not into the job (job data carries identifiers only).
+ * Entries written before names were kept have none.
+ */
+export const webhookDelivery = archiveJobPayload.extend({ name: z.string().max(MAX_DISPLAY_NAME_LENGTH).optional() });
+export type WebhookDelivery = z.infer<typeof webhookDelivery>;
+
 export interface InboxEntry {
   id: string;
-  delivery: ArchiveJobPayload;
+  delivery: WebhookDelivery;
 }
 
-export interface InboxDelivery extends ArchiveJobPayload {
+export interface InboxDelivery extends WebhookDelivery {
   /** Z-API's messageId: the same message delivered twice is written once. */
   messageId: string | undefined;
 }
@@ -178,7 +188,7 @@ export class WebhookInbox {
     const decoded: InboxEntry[] = [];
     const unreadable: string[] = [];
     for (const [id, fields] of entries) {
-      const parsed = fields ? archiveJobPayload.safeParse(safeJson(fields[1])) : undefined;
+      const parsed = fields ? webhookDelivery.safeParse(safeJson(fields[1])) : undefined;
       if (parsed?.success) decoded.push({ id, delivery: parsed.data });
       else unreadable.push(id);
     }

@@ -1,11 +1,10 @@
 import type { ContactsRepository } from '../db/contacts-repository.js';
-import type { ArchiveJobPayload } from '../jobs/archive-job.js';
 import type { ArchiveQueues } from '../jobs/archive-queue.js';
 import type { InstanceBreakers } from '../jobs/instance-breaker.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { MicroBatch } from './micro-batch.js';
-import type { InboxDelivery, WebhookInbox } from './webhook-inbox.js';
+import type { InboxDelivery, WebhookDelivery, WebhookInbox } from './webhook-inbox.js';
 import { readWebhook, zapiWebhookPayload, type IgnoreReason } from './zapi-webhook.js';
 
 export type WebhookAnswer =
@@ -77,17 +76,26 @@ export class WebhookReceiver {
     }
     if (event.kind === 'ignored') return { result: 'ignored', reason: event.reason };
 
-    const { instanceId, phone, link, messageId } = event;
-    const accepted = await this.deliveries.submit({ instanceId, phone, ...(link ? { link } : {}), messageId });
+    const { instanceId, phone, link, name, messageId } = event;
+    const accepted = await this.deliveries.submit({
+      instanceId,
+      phone,
+      ...(link ? { link } : {}),
+      ...(name ? { name } : {}),
+      messageId,
+    });
     return { result: accepted ? 'accepted' : 'duplicate' };
   }
 
-  /** Accepted deliveries, drained from the inbox: create or read, then queue, in two round trips. */
-  async queueDeliveries(batch: ArchiveJobPayload[]): Promise<DeliveryOutcome[]> {
+  /**
+   * Accepted deliveries, drained from the inbox: create or read (storing the names that came
+   * with them), then queue, in two round trips.
+   */
+  async queueDeliveries(batch: WebhookDelivery[]): Promise<DeliveryOutcome[]> {
     const contacts = await this.deps.contacts.createOrRead(batch);
     const wanted = batch.filter((_, index) => contacts[index]!.created || this.worthChecking(contacts[index]!));
-    const added = await this.deps.queues.enqueueEach(wanted);
-    const outcomes = new Map<ArchiveJobPayload, DeliveryOutcome>();
+    const added = await this.deps.queues.enqueueEach(wanted.map(({ name: _name, ...payload }) => payload));
+    const outcomes = new Map<WebhookDelivery, DeliveryOutcome>();
     wanted.forEach((delivery, index) => outcomes.set(delivery, added[index] ? 'queued' : 'already_queued'));
     return batch.map((delivery) => outcomes.get(delivery) ?? 'recently_checked');
   }

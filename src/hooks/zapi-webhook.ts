@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { firstDisplayName } from '../domain/display-name.js';
 import { normalizePhone } from '../domain/phone.js';
 import { MAX_LINK_LENGTH } from '../jobs/archive-job.js';
 
@@ -7,6 +8,9 @@ import { MAX_LINK_LENGTH } from '../jobs/archive-job.js';
  * ../shared/zapi-notes.md, Webhooks). Only received messages name a contact: the sender
  * of a private chat, or the member who wrote in a group (never the group itself).
  */
+
+// A name of an unexpected type or size is left out, never a reason to drop the delivery.
+const name = z.string().nullish().catch(undefined);
 
 export const zapiWebhookPayload = z.looseObject({
   type: z.string().optional(),
@@ -21,6 +25,8 @@ export const zapiWebhookPayload = z.looseObject({
   notification: z.string().nullish(),
   photo: z.string().max(4096).nullish(),
   senderPhoto: z.string().max(4096).nullish(),
+  senderName: name,
+  chatName: name,
 });
 export type ZapiWebhookPayload = z.infer<typeof zapiWebhookPayload>;
 
@@ -37,7 +43,15 @@ export type IgnoreReason =
   | 'invalid_phone';
 
 export type WebhookEvent =
-  | { kind: 'contact'; instanceId: string; phone: string; link: string | undefined; messageId: string | undefined }
+  | {
+      kind: 'contact';
+      instanceId: string;
+      phone: string;
+      link: string | undefined;
+      /** The contact's name (see contactName). */
+      name: string | undefined;
+      messageId: string | undefined;
+    }
   | { kind: 'connection'; instanceId: string; connected: boolean }
   | { kind: 'ignored'; instanceId: string | undefined; reason: IgnoreReason };
 
@@ -72,7 +86,16 @@ export function readWebhook(payload: ZapiWebhookPayload): WebhookEvent {
   }
   // In a group, `photo` is the group's picture; `senderPhoto` is always the sender's.
   const link = httpLink(payload.senderPhoto) ?? (group ? undefined : httpLink(payload.photo));
-  return { kind: 'contact', instanceId, phone, link, messageId: payload.messageId };
+  return { kind: 'contact', instanceId, phone, link, name: contactName(payload, group), messageId: payload.messageId };
+}
+
+/**
+ * `senderName` is the sender's own WhatsApp name, in a group too; `chatName` names the chat,
+ * which is the contact only in a private one (in a group it is the group's name). Messages the
+ * instance's owner sent (fromMe), whose senderName is the owner's, never get this far.
+ */
+function contactName(payload: ZapiWebhookPayload, group: boolean): string | undefined {
+  return firstDisplayName(payload.senderName, group ? undefined : payload.chatName) ?? undefined;
 }
 
 function isGroupId(id: string | null | undefined): boolean {

@@ -9,7 +9,13 @@ const phone = z
   .transform(String)
   .describe('digits with country code; +, spaces, dashes and parentheses are removed');
 
-export const contactItem = z.object({ instanceId: instanceId.optional(), phone });
+// Checked for size only: blank or letterless names are ignored and long ones cut (see displayName).
+const name = z
+  .string()
+  .max(1000)
+  .describe("the contact's name, for the avatar endpoint's initials; replaces the stored one unless blank");
+
+export const contactItem = z.object({ instanceId: instanceId.optional(), phone, name: name.nullish() });
 
 export const MAX_CONTACTS_PER_REQUEST = 1000;
 
@@ -17,6 +23,7 @@ export const intakeBody = z
   .object({
     instanceId: instanceId.optional(),
     phone: phone.optional(),
+    name: name.nullish(),
     contacts: z
       .array(contactItem)
       .min(1)
@@ -25,6 +32,9 @@ export const intakeBody = z
   })
   .refine((body) => (body.phone === undefined) !== (body.contacts === undefined), {
     message: 'give either "phone" (one contact) or "contacts" (a list), not both and not neither',
+  })
+  .refine((body) => body.name === undefined || body.name === null || body.phone !== undefined, {
+    message: '"name" goes with "phone"; in "contacts" each item has its own "name"',
   })
   .describe('one contact, or up to 1,000 in "contacts"');
 

@@ -4,7 +4,7 @@ import { describeDecodeFailure, formatLabel, imageInvalid } from './decode-failu
 import { FLATTEN_BACKGROUND, outputEncoding, type OutputEncoding, type OutputFormat } from './output-format.js';
 import { planRenditions, type RenditionPlan } from './rendition-plan.js';
 import { sharp, type Sharp, type SharpOptions } from './sharp-runtime.js';
-import { thumbhashOf } from './thumbhash.js';
+import { THUMBHASH_MAX_SIDE, thumbhashOf } from './thumbhash.js';
 
 /** Mirrors config.image, less its `concurrency` (see limitConcurrency). */
 export interface ImageProcessorOptions {
@@ -106,6 +106,16 @@ function fromRaw(square: RawSquare): Sharp {
   return sharp(square.data, { raw: { width: square.side, height: square.side, channels: square.channels } });
 }
 
+/**
+ * The square at the smallest rendition's side when that is within ThumbHash's 100 px, resized
+ * as that rendition is: the backfill hashes the stored smallest rendition, so the two hashes
+ * differ only by what the encoder lost.
+ */
+function thumbhashSource(square: RawSquare, plan: RenditionPlan): Sharp {
+  const side = Math.min(THUMBHASH_MAX_SIDE, ...plan.renditions.map(({ pixels }) => pixels));
+  return side < square.side ? fromRaw(square).resize(side, side) : fromRaw(square);
+}
+
 function toHex(value: number): string {
   return Math.round(value).toString(16).padStart(2, '0');
 }
@@ -134,7 +144,7 @@ export interface EncodedSquares {
   /** Keyed by rendered side: a side several requested sizes map to is encoded once. */
   bySide: Map<number, EncodedSquare>;
   dominantColor: string;
-  /** Base64 ThumbHash, from the decoded square (see thumbhashOf). */
+  /** Base64 ThumbHash, from the decoded square (see thumbhashSource). */
   thumbhash: string;
 }
 
@@ -159,9 +169,9 @@ async function encodeFromSquare(square: RawSquare, side: number, encoder: Square
 }
 
 /**
- * The image work of one picture: every side of the plan encoded, and the dominant colour.
- * The largest side is encoded straight from the source and the others from one decoded
- * square of the next size down (see RenditionPlan), so the pixels a GC must free are the
+ * The image work of one picture: every side of the plan encoded, the dominant colour and the
+ * ThumbHash. The largest side is encoded straight from the source and the others from one
+ * decoded square of the next size down (see RenditionPlan), so the pixels a GC must free are the
  * 256 px square's 196 KB, not the 640 px one's 1.2 MB: a worker's peak RSS measured 40-50 MB
  * lower at the same CPU per picture.
  *
@@ -182,7 +192,8 @@ export async function encodeSquares(
   for (const { pixels } of plan.renditions) {
     if (!bySide.has(pixels)) bySide.set(pixels, await encodeFromSquare(square, pixels, encoder));
   }
-  return { bySide, dominantColor: await dominantColor(square), thumbhash: await thumbhashOf(fromRaw(square)) };
+  const thumbhash = await thumbhashOf(thumbhashSource(square, plan));
+  return { bySide, dominantColor: await dominantColor(square), thumbhash };
 }
 
 function validate(options: ImageProcessorOptions): void {

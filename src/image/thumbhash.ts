@@ -1,5 +1,5 @@
 import { rgbaToThumbHash } from 'thumbhash';
-import type { Sharp } from './sharp-runtime.js';
+import { sharp, type Sharp } from './sharp-runtime.js';
 
 /** ThumbHash takes at most 100 × 100 pixels; more would add nothing to a ~25-byte hash. */
 export const THUMBHASH_MAX_SIDE = 100;
@@ -15,4 +15,9 @@ export async function thumbhashOf(image: Sharp): Promise<string> {
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   return Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString('base64');
+}
+
+/** The ThumbHash of a stored rendition's bytes (the backfill's source): the same steps as the pipeline's. */
+export function thumbhashOfRendition(bytes: Buffer): Promise<string> {
+  return thumbhashOf(sharp(bytes, { pages: 1 }));
 }

@@ -71,6 +71,8 @@ test('purge removes the contact, its versions and its objects, and keeps objects
 test('--keep-contact --opt-out keeps the row, clears the avatar, and nothing archives it again', async () => {
   await h.showPicture('5511987000004', 'erase-opt', 'opt', 300);
   await h.archive('5511987000004');
+  await h.container.contacts.ensureContacts(INSTANCE.id, [{ phone: '5511987000004', name: 'Olivia Opt' }]);
+  expect((await h.contact('5511987000004')).displayName).toBe('Olivia Opt');
   const keys = await keysOf('5511987000004');
   const response = await fetch(`${base}/v1/contacts/${INSTANCE.id}/5511987000004?optOut=true`, {
     method: 'DELETE',
@@ -78,7 +80,17 @@ test('--keep-contact --opt-out keeps the row, clears the avatar, and nothing arc
   });
   expect(await response.json()).toEqual({ versionsDeleted: 1, objectsDeleted: 3, keptContact: true });
   const row = await h.contact('5511987000004');
-  expect(row).toMatchObject({ doNotArchive: true, avatarUrl: null, avatarSha256: null, versions: [] });
+  expect(row).toMatchObject({
+    doNotArchive: true,
+    displayName: null,
+    avatarUrl: null,
+    avatarSha256: null,
+    versions: [],
+  });
+  // Names are personal data: nothing that comes with one names the opted-out contact again.
+  await h.container.contacts.ensureContacts(INSTANCE.id, [{ phone: '5511987000004', name: 'Olivia Opt' }]);
+  await h.container.contacts.createOrRead([{ instanceId: INSTANCE.id, phone: '5511987000004', name: 'Olivia' }]);
+  expect((await h.contact('5511987000004')).displayName).toBeNull();
   expect((await Promise.all(keys.map((key) => h.objectExists(key)))).every((present) => !present)).toBe(true);
 
   const calls = h.zapi.requests.length;

@@ -73,6 +73,7 @@ const statusOf = async (phone: string) =>
   (await h.container.contacts.findContact(INSTANCE.id, phone))?.avatarStatus ?? 'MISSING';
 const zapiCallsFor = (phone: string) => h.zapi.requests.filter((request) => request.phone === phone).length;
 const webhook = (payload: object, secret = WEBHOOK_SECRET) => post(`/v1/webhooks/zapi/${secret}`, payload, {});
+const nameOf = async (phone: string) => (await h.container.contacts.findContact(INSTANCE.id, phone))?.displayName;
 
 describe('auth', () => {
   test('a missing or wrong token gets 401 with a JSON body; the right one gets through', async () => {
@@ -131,6 +132,38 @@ describe('POST /v1/contacts', () => {
       const again = await post('/v1/contacts', { phone: '5511980000005' });
       expect(again.json().results[0].result).toBe('already_queued');
       expect(await statusOf('5511980000003')).toBe('PENDING');
+    } finally {
+      await h.container.archiveQueues().queue.resume();
+    }
+  });
+
+  test('a name given with a contact is stored for initials; a new one replaces it, a blank one does not', async () => {
+    await h.container.archiveQueues().queue.pause();
+    try {
+      expect((await post('/v1/contacts', { phone: '5511980000007', name: '  Maria   Silva ' })).statusCode).toBe(202);
+      expect(await nameOf('5511980000007')).toBe('Maria Silva');
+      const batch = await post('/v1/contacts', {
+        contacts: [
+          { phone: '5511980000007', name: 'Maria S.' },
+          { phone: '5511980000008', name: null },
+          { phone: '5511980000009', name: `Long ${'n'.repeat(300)}` },
+        ],
+      });
+      expect(batch.statusCode).toBe(202);
+      expect(await nameOf('5511980000007')).toBe('Maria S.');
+      expect(await nameOf('5511980000008')).toBeNull();
+      expect(await nameOf('5511980000009')).toHaveLength(100);
+      for (const name of ['   ', undefined, '+55 11 98000-0007']) {
+        expect((await post('/v1/contacts', { phone: '5511980000007', name })).statusCode).toBe(202);
+      }
+      expect(await nameOf('5511980000007')).toBe('Maria S.');
+
+      const misplaced = await post('/v1/contacts', { name: 'Maria', contacts: [{ phone: '5511980000007' }] });
+      expect(misplaced.statusCode).toBe(400);
+      expect(misplaced.json().message).toContain('"name" goes with "phone"');
+      const huge = await post('/v1/contacts', { phone: '5511980000007', name: 'x'.repeat(1001) });
+      expect(huge.statusCode).toBe(400);
+      expect(huge.json().message).toMatch(/name/);
     } finally {
       await h.container.archiveQueues().queue.resume();
     }
@@ -346,6 +379,27 @@ describe('the Z-API webhook', () => {
     expect(
       await h.container.prisma.contact.count({ where: { phone: { in: ['5511981000005', '5511981000007'] } } }),
     ).toBe(0);
+  });
+
+  test('the contact’s name comes from senderName, or chatName in a private chat; never a group’s or the owner’s', async () => {
+    const named = (phone: string, name: string | null) =>
+      waitFor(async () => (await nameOf(phone)) === name, 10_000, `${phone} named ${name}`);
+    await webhook(message('5511981000009', { senderName: 'Ana Souza', chatName: 'Ana' }));
+    await named('5511981000009', 'Ana Souza');
+    await webhook(message('5511981000009', { senderName: null, chatName: 'Ana (gym)' }));
+    await named('5511981000009', 'Ana (gym)');
+    // The instance owner's own message carries the owner's name: ignored, the contact's name kept.
+    const own = await webhook(message('5511981000009', { fromMe: true, senderName: 'Instance Owner' }));
+    expect(own.json()).toEqual({ result: 'ignored', reason: 'from_me' });
+
+    const inGroup = (extra: object) =>
+      message('120363019502650977-group', { isGroup: true, participantPhone: '5511981000010', ...extra });
+    await webhook(inGroup({ senderName: null, chatName: 'Family group' }));
+    await waitFor(async () => (await nameOf('5511981000010')) !== undefined, 10_000, 'member created');
+    expect(await nameOf('5511981000010')).toBeNull();
+    await webhook(inGroup({ senderName: 'Beto', chatName: 'Family group' }));
+    await named('5511981000010', 'Beto');
+    expect(await nameOf('5511981000009')).toBe('Ana (gym)');
   });
 
   test('Disconnected/ConnectedCallback open and close the instance circuit breaker at once', async () => {

@@ -38,7 +38,18 @@ const northSpecials: [number, string | null][] = [
   // Another spelling of a phone read before is the same contact.
   [240, `+55 11 ${northPhones[120]!.slice(4, 9)}-${northPhones[120]!.slice(9)}`],
 ];
-const northList: ZapiContactListEntry[] = northPhones.map((phone, index) => ({ phone, name: `North ${index}` }));
+// Names as Z-API lists them: the best of name, short, notify and vname is stored (see the first test).
+const northNames: Omit<ZapiContactListEntry, 'phone'>[] = [
+  { name: 'North 0' },
+  { short: 'Short One', notify: 'push one' },
+  { notify: 'Push Two', vname: 'vcard two' },
+  { vname: 'Vcard Three' },
+  { name: '  ', notify: '+55 11 96000-0005' },
+];
+const northList: ZapiContactListEntry[] = northPhones.map((phone, index) => ({
+  phone,
+  ...(northNames[index] ?? { name: `North ${index}` }),
+}));
 for (const [position, phone] of northSpecials) northList.splice(position, 0, { phone, notify: 'someone' });
 const southPhones = Array.from({ length: 30 }, (_, index) => String(5521960000001 + index));
 
@@ -111,6 +122,20 @@ test('--instance imports one instance over three paced pages, skipping groups, @
 
   expect(await contacts(NORTH.id)).toEqual(northPhones);
   expect(await contacts(SOUTH.id)).toEqual([]);
+  // The three enqueued before are named too; a phone listed twice keeps its first entry's name.
+  const names = await sql<{ display_name: string | null }>(
+    db,
+    'SELECT display_name FROM contacts WHERE instance_id = $1 ORDER BY phone',
+    [NORTH.id],
+  );
+  expect(names.map((row) => row.display_name)).toEqual([
+    'North 0',
+    'Short One',
+    'Push Two',
+    'Vcard Three',
+    null,
+    ...northPhones.slice(5).map((_, index) => `North ${index + 5}`),
+  ]);
   expect([await queued(NORTH.id), await queued(SOUTH.id)]).toEqual([240, 0]);
 
   const requests = contactsRequests(NORTH.id, since);

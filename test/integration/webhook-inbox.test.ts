@@ -151,3 +151,46 @@ test('an entry some other program wrote is dropped with an error, not retried fo
   await on.ack(entries.map((entry) => entry.id));
   expect(await inboxLength(on)).toBe(0);
 });
+
+test('names come through the inbox into Postgres, in the same statement, and never into job data', async () => {
+  await Promise.all(drainers.splice(0).map((running) => running.stop()));
+  const on = inbox();
+  await on.accept([
+    { ...delivery('5511985500001'), name: 'Carla Dias' },
+    { ...delivery('5511985500002'), name: 'First' },
+    { ...delivery('5511985500002', 'message-2b'), name: 'Second' },
+  ]);
+  // An entry as a version before names wrote it.
+  await connection().xadd(on.stream, '*', 'd', JSON.stringify({ instanceId: INSTANCE.id, phone: '5511985500003' }));
+  const statements: string[] = [];
+  const counting = new WebhookReceiver({
+    contacts: {
+      createOrRead: (pairs) => (statements.push('createOrRead'), h.container.contacts.createOrRead(pairs)),
+    },
+    queues: h.container.archiveQueues(),
+    breakers: h.container.breakers(),
+    inbox: on,
+    minAgeMs: 86_400_000,
+    logger: h.container.logger,
+    metrics: h.container.metrics(),
+  });
+  await on.createGroup();
+  const entries = await on.readNew(10, 0);
+  expect(entries.map((entry) => entry.delivery.name)).toEqual(['Carla Dias', 'First', 'Second', undefined]);
+  expect(await counting.queueDeliveries(entries.map((entry) => entry.delivery))).toEqual([
+    'queued',
+    'queued',
+    'already_queued',
+    'queued',
+  ]);
+  expect(statements).toEqual(['createOrRead']);
+
+  const names = await h.container.prisma.contact.findMany({
+    where: { phone: { in: ['5511985500001', '5511985500002', '5511985500003'] } },
+    select: { phone: true, displayName: true },
+    orderBy: { phone: 'asc' },
+  });
+  expect(names.map((row) => row.displayName)).toEqual(['Carla Dias', 'Second', null]);
+  const job = await h.container.archiveQueues().getJob(INSTANCE.id, '5511985500001');
+  expect(job!.data).toEqual({ instanceId: INSTANCE.id, phone: '5511985500001' });
+});

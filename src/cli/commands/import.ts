@@ -1,5 +1,6 @@
 import type { ZapiInstance } from '../../config.js';
 import type { Container } from '../../container.js';
+import { firstDisplayName } from '../../domain/display-name.js';
 import { describeError } from '../../errors.js';
 import { archivePayload, type ArchiveJobPayload } from '../../jobs/archive-job.js';
 import { InstanceBusyError, type ZapiCallBudget } from '../../jobs/zapi-call-budget.js';
@@ -100,15 +101,18 @@ async function importInstance(container: Container, instance: ZapiInstance): Pro
     for await (const { entries } of pages) {
       tally.pages += 1;
       tally.read += entries.length;
-      const payloads = accept(instance.id, entries, tally, seen);
-      if (payloads.length > 0) {
+      const contacts = accept(instance.id, entries, tally, seen);
+      if (contacts.length > 0) {
         tally.created += await container.contacts.ensureContacts(
           instance.id,
-          payloads.map((payload) => payload.phone),
+          contacts.map(({ payload, name }) => ({ phone: payload.phone, name })),
         );
-        const queued = await queues.enqueue(payloads, 'now');
+        const queued = await queues.enqueue(
+          contacts.map(({ payload }) => payload),
+          'now',
+        );
         tally.queued += queued;
-        tally.alreadyQueued += payloads.length - queued;
+        tally.alreadyQueued += contacts.length - queued;
       }
       bar?.update(progress());
     }
@@ -124,10 +128,15 @@ async function importInstance(container: Container, instance: ZapiInstance): Pro
   return true;
 }
 
-/** The entries worth archiving, as job payloads; the rest are counted by kind. */
-function accept(instanceId: string, entries: ZapiContactEntry[], tally: Tally, seen: Set<string>): ArchiveJobPayload[] {
-  const payloads: ArchiveJobPayload[] = [];
-  for (const { phone } of entries) {
+interface ImportedContact {
+  payload: ArchiveJobPayload;
+  name: string | null;
+}
+
+/** The entries worth archiving, as job payloads with their names; the rest are counted by kind. */
+function accept(instanceId: string, entries: ZapiContactEntry[], tally: Tally, seen: Set<string>): ImportedContact[] {
+  const contacts: ImportedContact[] = [];
+  for (const { phone, ...names } of entries) {
     const skipped = skipReason(phone);
     if (skipped) {
       tally[skipped] += 1;
@@ -145,9 +154,17 @@ function accept(instanceId: string, entries: ZapiContactEntry[], tally: Tally, s
       continue;
     }
     seen.add(payload.phone);
-    payloads.push(payload);
+    contacts.push({ payload, name: contactName(names) });
   }
-  return payloads;
+  return contacts;
+}
+
+/**
+ * As Z-API documents the fields: the name in the instance's address book (full, then first
+ * name only), else the one the contact set in WhatsApp (notify), else the vCard's.
+ */
+function contactName(entry: Omit<ZapiContactEntry, 'phone'>): string | null {
+  return firstDisplayName(entry.name, entry.short, entry.notify, entry.vname);
 }
 
 function skipReason(phone: string | null): Skipped | undefined {

@@ -37,8 +37,8 @@ export function contactRoutes(deps: ContactRoutesDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const { instanceId, phone, contacts } = request.body;
-        const items = contacts ?? [{ instanceId, phone: phone! }];
+        const { instanceId, phone, name, contacts } = request.body;
+        const items = contacts ?? [{ instanceId, phone: phone!, name }];
         return reply.code(202).send({ results: await deps.intake.submit(items) });
       },
     );

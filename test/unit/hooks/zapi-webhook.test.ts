@@ -76,3 +76,42 @@ test('links that are not http(s) are dropped, not trusted', () => {
   });
   expect(read(received({ phone: '5544999999999', senderPhoto: 'not a url' }))).toMatchObject({ link: undefined });
 });
+
+describe('the contact’s name', () => {
+  const name = (extra: object) => (read(received(extra)) as { name?: string }).name;
+
+  test('a private message: senderName, else chatName (both are the contact there)', () => {
+    expect(name({ phone: '5544999999999', senderName: '  Maria  Silva ', chatName: 'Maria (work)' })).toBe(
+      'Maria Silva',
+    );
+    expect(name({ phone: '5544999999999', senderName: ' ', chatName: 'Maria (work)' })).toBe('Maria (work)');
+    // WhatsApp shows the number where there is no name: not one.
+    expect(name({ phone: '5544999999999', senderName: '+55 44 99999-9999', chatName: null })).toBeUndefined();
+    expect(name({ phone: '5544999999999' })).toBeUndefined();
+  });
+
+  test('a group message: the member’s senderName, never chatName (the group’s name)', () => {
+    const group = { phone: '120363019502650977-group', isGroup: true, participantPhone: '5544988887777' };
+    expect(name({ ...group, senderName: 'João', chatName: 'Family' })).toBe('João');
+    expect(name({ ...group, chatName: 'Family' })).toBeUndefined();
+    const oldStyle = { ...group, isGroup: undefined, phone: '5544999999999-1623281429' };
+    expect(name({ ...oldStyle, chatName: 'Old group' })).toBeUndefined();
+  });
+
+  test('the owner’s own messages name nobody: fromMe is ignored, senderName (the owner’s) with it', () => {
+    expect(read(received({ phone: '5544999999999', fromMe: true, senderName: 'Instance Owner' }))).toEqual({
+      kind: 'ignored',
+      instanceId: 'inst',
+      reason: 'from_me',
+    });
+  });
+
+  test('a name of the wrong type or size is left out, the contact still read', () => {
+    expect(read(received({ phone: '5544999999999', senderName: 42, chatName: { a: 1 } }))).toMatchObject({
+      kind: 'contact',
+      phone: '5544999999999',
+      name: undefined,
+    });
+    expect(name({ phone: '5544999999999', senderName: 'x'.repeat(5000) })).toHaveLength(100);
+  });
+});
