@@ -110,10 +110,13 @@ test('a fresh schema gets the tables and a Prisma-style _prisma_migrations recor
   expect(messages.some((message) => message.includes(INIT))).toBe(true);
   expect(await tablesInSchema()).toEqual([
     '_prisma_migrations',
+    'avatar_events',
     'avatar_renditions',
     'avatar_versions',
     'contacts',
     'erasures',
+    'event_deliveries',
+    'event_endpoints',
     'instances',
     'refresh_sweeps',
   ]);

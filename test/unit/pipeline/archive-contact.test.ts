@@ -23,6 +23,7 @@ function contact(overrides: Partial<Contact> = {}): Contact {
     instanceId: 'inst',
     phone: '5511999999999',
     displayName: null,
+    eventVersion: 0,
     avatarUrl: null,
     avatarStatus: 'PENDING',
     avatarSha256: null,
