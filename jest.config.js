@@ -8,6 +8,7 @@ export default {
   },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
   testTimeout: 30000,
   // Integration files each own a database schema and a queue prefix, but two cores are all we have.
   maxWorkers: 2,
