@@ -34,7 +34,7 @@ async function main(): Promise<number> {
   const stack = await startLocalStack({ instance: INSTANCE, clientToken: CLIENT_TOKEN, bucket: 'avatars-demo' });
   const { s3, zapi, cdn } = stack;
   s3.useCredentialsInThisProcess();
-  // The SDK's notice that it will need Node 22 from 2027 is in the README; it would only clutter the table.
+  // The SDK's notice that it will need Node 22 from 2027 is in docs/operating.md; it would only clutter the table.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
   const env: Record<string, string> = {

@@ -21,7 +21,7 @@ export type CheckResult =
 
 export const JITTER = 0.1;
 
-/** The interval before the intended jitter; exported for the README's simulation. */
+/** The interval before the intended jitter; exported for scripts/simulate-refresh-policy.ts. */
 export function baseInterval(result: CheckResult, settings: RefreshPolicySettings): number {
   const doublings = result.kind === 'changed' ? 0 : result.kind === 'unchanged' ? result.streak : result.failures - 1;
   // 2 ** 40 would overflow nothing, but past ~30 doublings every sane setting is at the cap already.

@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -61,6 +62,27 @@ export const API_RATE_LIMIT_PER_MINUTE = 1_200;
  * the webhook needs the bearer token; errors always answer JSON `{error, message}`; one
  * log line per request, with the webhook secret cut out of the URL.
  */
+/**
+ * The API reference's policy: everything from the service itself, nothing from elsewhere (no
+ * CDN, no online validator). Scripts only from its own files; inline styles are allowed because
+ * Swagger UI injects some (a real browser reports them blocked otherwise), which on a page that
+ * shows no data risks nothing. No `upgrade-insecure-requests`: it would break the page on a
+ * plain http:// deployment by upgrading its own asset requests.
+ */
+export const DOCS_CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "base-uri 'self'",
+  "connect-src 'self'",
+  "font-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self' 'unsafe-inline'",
+].join('; ');
+
 export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -101,9 +123,15 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     },
     transform: jsonSchemaTransform,
   });
-  // The document itself, for any OpenAPI viewer or client generator; no UI bundle to serve.
-  app.get('/docs', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
-  app.get('/docs/json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+  // GET /docs: the interactive reference (Swagger UI, its assets served from the package under
+  // /docs/static/, nothing from a CDN); GET /docs/json the OpenAPI document itself. No Bearer:
+  // they describe routes and shapes, never data.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // No request to the online validator (validator.swagger.io): the page loads only from here.
+    uiConfig: { validatorUrl: null },
+    staticCSP: DOCS_CONTENT_SECURITY_POLICY,
+  });
 
   await app.register(healthRoutes(deps.metrics, deps.readiness));
   if (deps.files) await app.register(fileRoutes(deps.files));

@@ -17,7 +17,7 @@ export const avatarParams = z.object({ instanceId: z.string().min(1).max(128), p
 export const avatarQuery = z.object({
   size: size.optional(),
   exp: z.coerce.number().int().nonnegative().optional().describe('signed URLs: expiry, unix seconds'),
-  sig: z.string().max(128).optional().describe('signed URLs: base64url HMAC-SHA256, see the README'),
+  sig: z.string().max(128).optional().describe('signed URLs: base64url HMAC-SHA256, see docs/avatars.md'),
   fallback: z
     .enum(['404', 'blank', 'initials', 'color'])
     .default('404')

@@ -9,7 +9,7 @@ export const HEAP_GROWTH_FLAG = '--heap-growing-percent';
  * 117 MB from one run of the bench to the next. In a worker, most of what reaches the old
  * generation is finished jobs' garbage, with the Buffers of their pictures, whose native
  * memory is returned only when a full GC finds them dead: a late GC holds tens of MB more
- * in glibc's arenas as well. The README has the measurements.
+ * in glibc's arenas as well. docs/operating.md (Tuning the worker) has the setting.
  *
  * Set at run time, by startArchiveWorker, because Node refuses this flag in NODE_OPTIONS and
  * so that every way of starting the worker (worker, serve --worker, the demo) gets it. V8

@@ -293,7 +293,66 @@ describe('health, metrics and docs', () => {
         '/v1/webhooks/zapi/{secret}',
       ]),
     );
-    expect((await get('/docs', {})).json()).toEqual(spec);
+  });
+
+  test('GET /docs is the API reference: HTML whose every asset comes from the service itself, no Bearer', async () => {
+    const page = await get('/docs', {});
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    // Nothing from elsewhere: no absolute URL at all, every src/href under /docs/.
+    expect(page.body).not.toMatch(/https?:\/\//);
+    expect(page.body).not.toMatch(/(src|href)=["']\/\//);
+    const assets = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+    expect(assets.length).toBeGreaterThanOrEqual(5);
+    for (const asset of assets) {
+      expect(asset).toMatch(/^\/docs\/static\//);
+      const answer = await call(app, 'HEAD', asset);
+      expect([asset, answer.statusCode]).toEqual([asset, 200]);
+    }
+    const script = await get('/docs/static/swagger-ui-bundle.js', {});
+    expect(script.statusCode).toBe(200);
+    expect(script.headers['content-type']).toMatch(/javascript/);
+    expect(script.body.length).toBeGreaterThan(100_000);
+    // The initializer points the UI at this service's document, and at no validator.
+    const initializer = await get('/docs/static/swagger-initializer.js', {});
+    expect(initializer.body).toContain("resolveUrl('./json')");
+    expect(initializer.body).toContain('validatorUrl: null');
+    expect(initializer.body).not.toContain('validator.swagger.io');
+
+    // A policy that lets the UI run from 'self' and reach nowhere else.
+    const csp = page.headers['content-security-policy'] ?? '';
+    expect(csp).toMatch(/(^|; )default-src 'self'(;|$)/);
+    expect(csp).toMatch(/(^|; )script-src 'self'[^;]*(;|$)/);
+    expect(csp).toMatch(/(^|; )style-src 'self'[^;]*(;|$)/);
+    expect(csp).not.toMatch(/https:|validator\.swagger\.io|upgrade-insecure-requests|\*/);
+  });
+
+  test('GET /docs/json is a valid OpenAPI 3 document whose every $ref resolves', async () => {
+    const answer = await get('/docs/json', {});
+    expect(answer.statusCode).toBe(200);
+    const spec = answer.json();
+    expect(spec.openapi).toMatch(/^3\.\d+\.\d+$/);
+    expect(spec.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
+    const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+    for (const [path, item] of Object.entries<Record<string, { responses?: object }>>(spec.paths)) {
+      expect(path).toMatch(/^\//);
+      const operations = Object.entries(item).filter(([key]) => methods.includes(key));
+      expect([path, operations.length > 0]).toEqual([path, true]);
+      for (const [method, operation] of operations) {
+        expect([path, method, Object.keys(operation.responses ?? {}).length > 0]).toEqual([path, method, true]);
+      }
+    }
+    const refs = [...JSON.stringify(spec).matchAll(/"\$ref":"([^"]+)"/g)].map((match) => match[1]!);
+    for (const ref of refs) {
+      expect(ref).toMatch(/^#\//);
+      const target = ref
+        .slice(2)
+        .split('/')
+        .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], spec);
+      expect([ref, target !== undefined]).toEqual([ref, true]);
+    }
+    // The UI's routes are not in the document it shows.
+    expect(Object.keys(spec.paths).some((path) => path.startsWith('/docs'))).toBe(false);
   });
 });
 
