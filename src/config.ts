@@ -291,6 +291,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{24,128}$/, 'must be 24-128 letters, digits, - or _ (it is a URL path segment)')
     .optional(),
   WEBHOOK_MIN_AGE: duration('24h'),
+  ADMIN_QUEUES_WRITE: boolean(false),
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -421,6 +422,8 @@ export interface Config {
     webhookSecret: string | null;
     /** A known contact seen in a webhook is re-checked only when last checked longer ago than this. */
     webhookMinAgeMs: number;
+    /** ADMIN_QUEUES_WRITE: Bull Board at /admin/queues may retry, remove, pause and clean jobs (read-only when false). */
+    adminQueuesWrite: boolean;
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -575,6 +578,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       apiToken: e.API_TOKEN ?? null,
       webhookSecret: e.WEBHOOK_SECRET ?? null,
       webhookMinAgeMs: e.WEBHOOK_MIN_AGE,
+      adminQueuesWrite: e.ADMIN_QUEUES_WRITE,
     },
     logLevel: e.LOG_LEVEL,
   });
