@@ -45,6 +45,9 @@ function pages(deps: ConsoleDeps) {
       layout: 'layout',
       viewExt: 'eta',
     });
+    app.decorateReply('consoleCookies', {
+      getter: () => cookies,
+    });
     addSecurityHeaders(app, CONSOLE_CSP);
     app.addHook(
       'onRequest',

@@ -22,7 +22,7 @@ export function contactRoutes(deps: Deps) {
       const raw = (request.query as { phone?: unknown }).phone;
       const page = { title: 'Contacts', nav: 'contacts', phone: typeof raw === 'string' ? raw : '', results: null };
       if (typeof raw !== 'string' || raw.trim() === '') {
-        return renderPage(request, reply, 'contacts', { ...page, flash: flashFrom(request.query) });
+        return renderPage(request, reply, 'contacts', { ...page, flash: flashFrom(request, reply) });
       }
       let phone: string;
       try {
@@ -49,7 +49,7 @@ export function contactRoutes(deps: Deps) {
       return renderPage(request, reply, 'contact', {
         title: `Contact ${phone}`,
         nav: 'contacts',
-        flash: flashFrom(request.query),
+        flash: flashFrom(request, reply),
         state,
         current: versions.find((version) => version.sha256 === state.sha256) ?? null,
         versions,

@@ -41,7 +41,7 @@ export function failureRoutes(deps: Pick<ConsoleDeps, 'deadLetters' | 'intake'>)
       return renderPage(request, reply, 'failures', {
         title: 'Failures',
         nav: 'failures',
-        flash: flashFrom(request.query),
+        flash: flashFrom(request, reply),
         groups: groupFailures(contacts),
         total: contacts.length,
         more: next !== null,

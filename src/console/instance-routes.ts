@@ -17,7 +17,7 @@ export function instanceRoutes(deps: Pick<ConsoleDeps, 'registry' | 'health' | '
       return renderPage(request, reply, 'instances', {
         title: 'Instances',
         nav: 'instances',
-        flash: flashFrom(request.query),
+        flash: flashFrom(request, reply),
         rows,
       });
     });

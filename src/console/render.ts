@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sessionId } from './session.js';
+import { cookieOptions, FLASH_COOKIE, sessionId, type CookieSettings } from './session.js';
 
 /** CSRF tokens are bound to the session (or to being signed out, for the sign-in form). */
 export const SIGNED_OUT = 'signed-out';
@@ -24,16 +24,41 @@ export function renderPage(
     .view(page, { nav: '', flash: null, ...data, csrf, signedIn: userInfo !== SIGNED_OUT });
 }
 
-/** Where a form's action sends the browser back to, with one line of feedback in the query. */
+/**
+ * After a form: back to a page (303), with one line of feedback in a short-lived signed
+ * cookie rather than the URL, so nobody can make the console say something in a link.
+ */
 export function backWith(reply: FastifyReply, to: string, kind: 'ok' | 'error', text: string): FastifyReply {
-  const separator = to.includes('?') ? '&' : '?';
-  return reply.redirect(`${to}${separator}${kind}=${encodeURIComponent(text)}`, 303);
+  const value = Buffer.from(JSON.stringify({ kind, text: text.slice(0, 300) })).toString('base64url');
+  reply.setCookie(FLASH_COOKIE, value, { ...cookieOptions(reply.consoleCookies), maxAge: 60 });
+  return reply.redirect(to, 303);
 }
 
-/** The feedback line a redirect carried. */
-export function flashFrom(query: unknown): Flash {
-  const q = (query ?? {}) as Record<string, unknown>;
-  if (typeof q.ok === 'string') return { kind: 'ok', text: q.ok.slice(0, 300) };
-  if (typeof q.error === 'string') return { kind: 'error', text: q.error.slice(0, 300) };
+/** The feedback line the last form left, shown once. */
+export function flashFrom(request: FastifyRequest, reply: FastifyReply): Flash {
+  const raw = request.cookies[FLASH_COOKIE];
+  if (!raw) return null;
+  const { path, httpOnly, sameSite, secure } = cookieOptions(reply.consoleCookies);
+  reply.clearCookie(FLASH_COOKIE, { path, httpOnly, sameSite, secure });
+  const unsigned = request.unsignCookie(raw);
+  if (!unsigned.valid || unsigned.value === null) return null;
+  try {
+    const flash = JSON.parse(Buffer.from(unsigned.value, 'base64url').toString('utf8')) as {
+      kind: unknown;
+      text: unknown;
+    };
+    if ((flash.kind === 'ok' || flash.kind === 'error') && typeof flash.text === 'string') {
+      return { kind: flash.kind, text: flash.text };
+    }
+  } catch {
+    // not ours
+  }
   return null;
+}
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** The console's cookie settings (Secure or not), for the routes' cookies. */
+    consoleCookies: CookieSettings;
+  }
 }

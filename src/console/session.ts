@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'aa_session';
 export const CSRF_COOKIE = 'aa_csrf';
+export const FLASH_COOKIE = 'aa_flash';
 export const SESSION_TTL_MS = 12 * 3_600_000;
 export const ADMIN_PATH = '/admin';
 
