@@ -205,6 +205,33 @@ test('Bull Board: behind the sign-in, its assets served here, no Google Fonts, r
   expect(pause.status).toBe(403);
 });
 
+test('ADMIN_QUEUES_WRITE=true: Bull Board may change the queues, from its own page only', async () => {
+  const config = loadConfig({ ...h.env, ADMIN_QUEUES_WRITE: 'true' }, { storage: true });
+  const container = new Container(config, createLogger('silent'));
+  const writableApp = await createHttpApp(container);
+  try {
+    const origin = await listenOnLoopback(writableApp);
+    const jar = await signIn(origin);
+    const pause = (site: string) =>
+      fetch(`${origin}/admin/queues/api/queues/avatar-refresh/pause`, {
+        method: 'PUT',
+        headers: { cookie: jar.header(), 'sec-fetch-site': site },
+      });
+    expect((await pause('cross-site')).status).toBe(403);
+    expect((await pause('same-origin')).status).toBe(200);
+    expect(await container.refreshQueue().queue.isPaused()).toBe(true);
+    const resume = await fetch(`${origin}/admin/queues/api/queues/avatar-refresh/resume`, {
+      method: 'PUT',
+      headers: { cookie: jar.header(), 'sec-fetch-site': 'same-origin' },
+    });
+    expect(resume.status).toBe(200);
+    expect(await container.refreshQueue().queue.isPaused()).toBe(false);
+  } finally {
+    await writableApp.close();
+    await container.close();
+  }
+});
+
 test('API_TOKEN appears in no log line', () => {
   expect(logLines.length).toBeGreaterThan(0);
   expect(logLines.filter((line) => line.includes(API_TOKEN))).toEqual([]);
