@@ -5,7 +5,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
-    // @fastify/static (under @fastify/swagger-ui) require()s content-disposition 3, an ES module.
+    // @fastify/static (under @fastify/swagger-ui and @bull-board/fastify) require()s content-disposition 3, an ES module.
     // Node 20.19+ allows that; Jest's module loader does not, so Jest gets it compiled to CommonJS.
     '/content-disposition/dist/.+\\.js$': [
       'ts-jest',

@@ -394,6 +394,9 @@ export const configSchema = z.object({
     .optional()
     .describe('path secret of the Z-API webhook; 24-128 of `A-Za-z0-9_-`; unset: no webhook route'),
   WEBHOOK_MIN_AGE: duration('24h').describe('a known contact in a webhook is re-checked only after this long'),
+  ADMIN_QUEUES_WRITE: boolean(false).describe(
+    'true: Bull Board under /admin/queues may retry, remove and pause jobs; default read-only',
+  ),
 
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -527,6 +530,8 @@ export interface Config {
     webhookSecret: string | null;
     /** A known contact seen in a webhook is re-checked only when last checked longer ago than this. */
     webhookMinAgeMs: number;
+    /** ADMIN_QUEUES_WRITE: Bull Board at /admin/queues may retry, remove, pause and clean jobs (read-only when false). */
+    adminQueuesWrite: boolean;
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -681,6 +686,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       apiToken: e.API_TOKEN ?? null,
       webhookSecret: e.WEBHOOK_SECRET ?? null,
       webhookMinAgeMs: e.WEBHOOK_MIN_AGE,
+      adminQueuesWrite: e.ADMIN_QUEUES_WRITE,
     },
     logLevel: e.LOG_LEVEL,
   });

@@ -381,6 +381,25 @@ export class ContactsRepository {
     return { contact, version };
   }
 
+  /** Every instance's contact with this (normalised) phone: the console's search. */
+  async findByPhone(phone: string, limit = 50): Promise<Contact[]> {
+    return this.prisma.contact.findMany({ where: { phone }, orderBy: { instanceId: 'asc' }, take: limit });
+  }
+
+  /** Every archived version of the contact, newest first, with its renditions (largest first). */
+  async listVersions(instanceId: string, phone: string) {
+    return this.prisma.avatarVersion.findMany({
+      where: { contact: { instanceId, phone } },
+      include: { renditions: { orderBy: { size: 'desc' } } },
+      orderBy: { id: 'desc' },
+    });
+  }
+
+  /** A rendition's stored object, by its id: what the console's thumbnails read. */
+  async findRendition(id: number): Promise<{ key: string; contentType: string } | null> {
+    return this.prisma.avatarRendition.findUnique({ where: { id }, select: { key: true, contentType: true } });
+  }
+
   /**
    * The newest version of this exact picture whose renditions match what the current
    * settings would produce, so a picture seen before (shared default pictures, a contact

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Container } from '../container.js';
 import { createAvatarServices } from '../avatars/avatar-services.js';
+import { consoleDepsFrom } from '../console/console-deps.js';
+import { consolePlugin } from '../console/console-plugin.js';
 import { buildHttpApp } from '../http/app.js';
 import { startArchiveWorker, type RunningWorker } from './archive-worker-runner.js';
 
@@ -17,7 +19,7 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
   const { config } = container;
   if (config.http.apiToken === null) throw new Error('the HTTP service needs API_TOKEN');
   await container.openInstances({ watch: true });
-  return buildHttpApp({
+  const app = await buildHttpApp({
     logger: container.logger,
     metrics: container.metrics(),
     readiness: () => container.readiness(),
@@ -41,6 +43,9 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
     files: config.storage.driver === 'fs' && config.avatars.delivery === 'public' ? container.objectStore() : null,
     webhook: config.http.webhookSecret ? { ...container.webhook(), secret: config.http.webhookSecret } : null,
   });
+  // The operator's console (/admin, /admin/queues): sign-in with API_TOKEN, see src/console/.
+  await app.register(consolePlugin(consoleDepsFrom(container)));
+  return app;
 }
 
 export async function startHttpServer(container: Container, options: { withWorker: boolean }): Promise<RunningServer> {

@@ -56,6 +56,7 @@ describe('loadConfig', () => {
       apiToken: null,
       webhookSecret: null,
       webhookMinAgeMs: 24 * 3_600_000,
+      adminQueuesWrite: false,
     });
     expect(config.s3).toBeNull();
     expect(Object.isFrozen(config)).toBe(true);

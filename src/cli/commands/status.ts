@@ -1,5 +1,6 @@
 import type { Container } from '../../container.js';
 import type { Sweep } from '../../db/sweeps-repository.js';
+import { readStatusOverview } from '../../status/status-overview.js';
 import { normalizePhone } from '../../domain/phone.js';
 import { openContainer, resolveInstance } from '../cli-context.js';
 
@@ -51,44 +52,9 @@ export async function statusCommand(phone: string | undefined, options: StatusOp
 
 async function printOverview(container: Container, options: StatusOptions): Promise<void> {
   const { config } = container;
-  const instanceFilter = options.instance ? [options.instance] : null;
-  const queues = container.archiveQueues();
-  const budget = container.zapiCallBudget();
-  const ids = queues.instanceIds.filter((id) => !options.instance || id === options.instance);
-  const [contacts, due, queueCounts, nextSweep, lastSweep, lines] = await Promise.all([
-    container.contacts.countByStatus(options.instance),
-    container.sweeps.countDue(instanceFilter, new Date()),
-    queues.countsByInstance(),
-    container.refreshQueue().nextTick(),
-    container.sweeps.latest(),
-    queues.jobCounts.read(ids),
-  ]);
-  const instances = await Promise.all(
-    ids.map(async (id, index) => ({
-      id,
-      dueNow: due[id] ?? 0,
-      queue: queueCounts[id]!,
-      refreshJobsQueued: lines[index]!.refresh,
-      zapiCallsToday: await budget.usedToday(id),
-      zapiCallsPerDay: budget.perDay(id),
-      breaker: await container.breakers().state(id),
-    })),
-  );
-  const unconfigured = Object.entries(due).filter(([id]) => !queues.instanceIds.includes(id));
-  const summary = {
-    instance: options.instance ?? null,
-    contacts,
-    dueNow: Object.values(due).reduce((sum, count) => sum + count, 0),
-    refreshJobsQueued: instances.reduce((sum, instance) => sum + instance.refreshJobsQueued, 0),
-    schedule: {
-      cron: config.refresh.cron,
-      timezone: config.refresh.timezone,
-      nextSweep: nextSweep?.toISOString() ?? null,
-    },
-    lastSweep: lastSweep ? describeSweep(lastSweep) : null,
-    instances,
-    dueInUnconfiguredInstances: Object.fromEntries(unconfigured),
-  };
+  const { summary, lastSweep } = await readStatusOverview(container, options.instance);
+  const { contacts, instances } = summary;
+  const unconfigured = Object.entries(summary.dueInUnconfiguredInstances);
   if (options.json) {
     console.log(JSON.stringify(summary, null, 2));
     return;
@@ -113,23 +79,6 @@ async function printOverview(container: Container, options: StatusOptions): Prom
     );
   }
   for (const [id, count] of unconfigured) console.log(`instance ${id} (not configured): due ${count}, not swept`);
-}
-
-function describeSweep(sweep: Sweep) {
-  return {
-    id: sweep.id,
-    trigger: sweep.trigger,
-    includeAll: sweep.includeAll,
-    startedAt: sweep.startedAt.toISOString(),
-    finishedAt: sweep.finishedAt?.toISOString() ?? null,
-    queued: sweep.queued,
-    perInstance: Object.fromEntries(
-      Object.entries(sweep.progress).map(([id, progress]) => [
-        id,
-        { queued: progress.queued, done: progress.done, deferred: progress.deferred ?? false },
-      ]),
-    ),
-  };
 }
 
 function formatSweep(sweep: Sweep): string {

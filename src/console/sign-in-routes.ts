@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import { sameSecret } from '../http/secrets.js';
+import { renderPage } from './render.js';
+import { ADMIN_PATH, endSession, sessionId, startSession, type CookieSettings } from './session.js';
+import { SIGN_IN_PATH } from './session-guard.js';
+
+/** Sign-in attempts per client address and minute: API_TOKEN is long, but guessing should still be slow. */
+export const SIGN_IN_ATTEMPTS_PER_MINUTE = 20;
+
+/** Signing in with API_TOKEN (compared in constant time) and out; the token never goes back to the browser. */
+export function signInRoutes(apiToken: string, cookies: CookieSettings) {
+  return async (app: FastifyInstance) => {
+    app.get('/sign-in', async (request, reply) => {
+      if (sessionId(request) !== null) return reply.redirect(`${ADMIN_PATH}/`, 302);
+      return renderPage(request, reply, 'sign-in', { title: 'Sign in' });
+    });
+
+    app.post(
+      '/sign-in',
+      { config: { rateLimit: { max: SIGN_IN_ATTEMPTS_PER_MINUTE, timeWindow: '1 minute' } } },
+      async (request, reply) => {
+        const token = (request.body as { token?: unknown } | undefined)?.token;
+        if (typeof token !== 'string' || token === '' || !sameSecret(token, apiToken)) {
+          request.log.warn({ ip: request.ip }, 'console sign-in refused');
+          reply.code(401);
+          return renderPage(request, reply, 'sign-in', { title: 'Sign in', error: 'That is not the API token.' });
+        }
+        startSession(reply, cookies);
+        return reply.redirect(`${ADMIN_PATH}/`, 303);
+      },
+    );
+
+    app.post('/sign-out', async (_request, reply) => {
+      endSession(reply, cookies);
+      return reply.redirect(SIGN_IN_PATH, 303);
+    });
+  };
+}
