@@ -280,6 +280,8 @@ const envSchema = z.object({
   REFRESH_MAX_QUEUED: positiveInt(10_000, 10_000_000),
   PRUNE_GRACE: duration('7d'),
   AVATAR_KEEP_VERSIONS: positiveInt(5, 1000),
+  EVENT_RELAY_POLL_INTERVAL: duration('2s'),
+  EVENT_RETENTION: duration('30d'),
 
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: positiveInt(8080, 65_535),
@@ -408,6 +410,13 @@ export interface Config {
   pruneGraceMs: number;
   /** Versions kept per contact (the current one always); older ones are pruned after PRUNE_GRACE. */
   keepVersions: number;
+  /** The outbox relay of avatar events (src/events/event-relay.ts), run by `worker`. */
+  eventRelay: {
+    /** EVENT_RELAY_POLL_INTERVAL: how often it looks for events besides the notifications. */
+    pollIntervalMs: number;
+    /** EVENT_RETENTION: relayed events (and their deliveries) older than this are deleted. */
+    retentionMs: number;
+  };
   http: {
     host: string;
     port: number;
@@ -567,6 +576,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
     },
     pruneGraceMs: e.PRUNE_GRACE,
     keepVersions: e.AVATAR_KEEP_VERSIONS,
+    eventRelay: { pollIntervalMs: e.EVENT_RELAY_POLL_INTERVAL, retentionMs: e.EVENT_RETENTION },
     http: {
       host: e.HOST,
       port: e.PORT,

@@ -4,6 +4,9 @@ import type { InstanceDirectory } from './instances/instance-directory.js';
 import { InstanceServices } from './instances/instance-services.js';
 import { ContactsRepository } from './db/contacts-repository.js';
 import { NewContactListener } from './db/new-contact-listener.js';
+import { AvatarEventsRepository } from './db/avatar-events-repository.js';
+import { buildEventPayload } from './events/event-payload.js';
+import { EventRelay, type DeliveryQueuePort } from './events/event-relay.js';
 import { openDatabase, type Database, type PrismaClient } from './db/prisma-client.js';
 import { createImageDownloader } from './download/image-downloader.js';
 import { createImageProcessor, limitConcurrency } from './image/image-processor.js';
@@ -60,6 +63,7 @@ export class Container {
   private refreshQueueInstance: RefreshQueue | undefined;
   private budgetInstance: ZapiCallBudget | undefined;
   private newContactListenerInstance: NewContactListener | undefined;
+  private eventRelayInstance: EventRelay | undefined;
   private objectStoreInstance: ArchiveObjectStore | undefined;
   private metricsInstance: Metrics | undefined;
   private breakersInstance: InstanceBreakers | undefined;
@@ -162,6 +166,30 @@ export class Container {
       this.newContactListenerInstance = listener;
     }
     return this.newContactListenerInstance;
+  }
+
+  /**
+   * The avatar events' outbox relay (not started), handing deliveries to `queue`; one per
+   * container, stopped on close(). `queue` is only read the first time.
+   */
+  eventRelay(queue: DeliveryQueuePort): EventRelay {
+    if (!this.eventRelayInstance) {
+      const { config } = this;
+      const links = avatarLinks(config);
+      const relay = new EventRelay({
+        databaseUrl: config.databaseUrl,
+        events: new AvatarEventsRepository(this.database),
+        queue,
+        buildPayload: (event, version) =>
+          buildEventPayload(event, version, { delivery: config.avatars.delivery, links }),
+        logger: this.logger,
+        pollIntervalMs: config.eventRelay.pollIntervalMs,
+        retentionMs: config.eventRelay.retentionMs,
+      });
+      this.closers.push(() => relay.stop());
+      this.eventRelayInstance = relay;
+    }
+    return this.eventRelayInstance;
   }
 
   /**

@@ -6,6 +6,7 @@ import { createRefreshWorker } from '../jobs/refresh-worker.js';
 import { adoptLegacyQueues } from '../jobs/legacy-queue-adoption.js';
 import type { DirectoryChange } from '../instances/instance-directory.js';
 import { capHeapGrowth } from './heap-growth.js';
+import type { DeliveryQueuePort } from '../events/event-relay.js';
 
 export interface RunningWorker {
   /** The one worker of the shared archive queue, for every instance. */
@@ -22,7 +23,15 @@ export interface RunningWorker {
 export interface StartOptions {
   /** Integration tests pass services wrapped for fault injection; production passes none. */
   services?: ArchiveServiceFor;
+  /** Where the event relay hands deliveries (tests pass a recording or failing one). */
+  eventQueue?: DeliveryQueuePort;
 }
+
+/**
+ * Until the delivery worker is wired: deliveries stay pending in event_deliveries, and the
+ * relay's sweep hands them to the real queue once there is one.
+ */
+const deliveriesLeftPending: DeliveryQueuePort = { add: () => Promise.resolve() };
 
 /**
  * Starts the archive worker (one for every instance: pacing, pauses and breakers are per
@@ -97,6 +106,9 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   // The database hook: contacts inserted by any app are queued at once.
   const newContacts = container.newContactListener();
   await newContacts.start();
+  // The avatar events' outbox: deliveries created in the event's transaction, then queued.
+  const eventRelay = container.eventRelay(options.eventQueue ?? deliveriesLeftPending);
+  await eventRelay.start();
   breakers.start();
   const partnerSync = container.tenancy.partnerSyncSchedule();
   partnerSync?.start();
@@ -121,6 +133,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     directory.off('changed', apply);
     await applying;
     await newContacts.stop();
+    await eventRelay.stop();
     await partnerSync?.stop();
     await breakers.stop();
     await Promise.all([archiveWorker, refreshWorker].map((worker) => worker.close()));
