@@ -13,6 +13,7 @@ import { createImageProcessor, limitConcurrency } from './image/image-processor.
 import { SweepsRepository } from './db/sweeps-repository.js';
 import { ArchiveQueues } from './jobs/archive-queue.js';
 import { RefreshQueue } from './jobs/refresh-queue.js';
+import { EventDeliveryQueue } from './events/delivery-queue.js';
 import { InstanceBreakers } from './jobs/instance-breaker.js';
 import { pacedCalls, ZapiCallBudget } from './jobs/zapi-call-budget.js';
 import { RefreshSweeper } from './refresh/refresh-sweeper.js';
@@ -61,6 +62,7 @@ export class Container {
   private producerConnection: Redis | undefined;
   private archiveQueuesInstance: ArchiveQueues | undefined;
   private refreshQueueInstance: RefreshQueue | undefined;
+  private eventDeliveryQueueInstance: EventDeliveryQueue | undefined;
   private budgetInstance: ZapiCallBudget | undefined;
   private newContactListenerInstance: NewContactListener | undefined;
   private eventRelayInstance: EventRelay | undefined;
@@ -118,6 +120,12 @@ export class Container {
   refreshQueue(): RefreshQueue {
     this.refreshQueueInstance ??= this.track(new RefreshQueue(this.producer(), this.config.queuePrefix));
     return this.refreshQueueInstance;
+  }
+
+  /** The one queue of webhook delivery attempts (the relay adds to it; see src/events/). */
+  eventDeliveryQueue(): EventDeliveryQueue {
+    this.eventDeliveryQueueInstance ??= this.track(new EventDeliveryQueue(this.producer(), this.config.queuePrefix));
+    return this.eventDeliveryQueueInstance;
   }
 
   zapiCallBudget(): ZapiCallBudget {
