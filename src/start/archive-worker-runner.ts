@@ -23,15 +23,9 @@ export interface RunningWorker {
 export interface StartOptions {
   /** Integration tests pass services wrapped for fault injection; production passes none. */
   services?: ArchiveServiceFor;
-  /** Where the event relay hands deliveries (tests pass a recording or failing one). */
+  /** Where the event relay hands deliveries (default: the delivery queue; tests pass a recording or failing one). */
   eventQueue?: DeliveryQueuePort;
 }
-
-/**
- * Until the delivery worker is wired: deliveries stay pending in event_deliveries, and the
- * relay's sweep hands them to the real queue once there is one.
- */
-const deliveriesLeftPending: DeliveryQueuePort = { add: () => Promise.resolve() };
 
 /**
  * Starts the archive worker (one for every instance: pacing, pauses and breakers are per
@@ -107,7 +101,7 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   const newContacts = container.newContactListener();
   await newContacts.start();
   // The avatar events' outbox: deliveries created in the event's transaction, then queued.
-  const eventRelay = container.eventRelay(options.eventQueue ?? deliveriesLeftPending);
+  const eventRelay = container.eventRelay(options.eventQueue ?? container.eventDeliveryQueue());
   await eventRelay.start();
   breakers.start();
   const partnerSync = container.tenancy.partnerSyncSchedule();
