@@ -3,6 +3,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
 import { parseTokenKey } from './instances/token-cipher.js';
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './events/retry-schedule.js';
 
 /**
  * The only reader of process.env. Every variable is validated once at start-up into a
@@ -294,6 +295,27 @@ const envSchema = z.object({
     .optional(),
   WEBHOOK_MIN_AGE: duration('24h'),
 
+  // Webhook deliveries of avatar events (docs/events.md).
+  EVENT_ALLOW_PRIVATE_NETWORKS: boolean(false),
+  EVENT_SECRET_GRACE: duration('24h', { zeroAllowed: true }),
+  EVENT_TIMEOUT_MS: positiveInt(15_000, 120_000),
+  EVENT_DELIVERY_CONCURRENCY: positiveInt(20, 1000),
+  EVENT_CONCURRENCY_PER_ENDPOINT: positiveInt(5, 1000),
+  EVENT_RETRY_SCHEDULE: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const schedule = parseRetrySchedule(value ?? DEFAULT_RETRY_SCHEDULE);
+      if (!schedule) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a comma-separated list of delays (0, 500ms, 5s, 5m, 2h…), e.g. ${DEFAULT_RETRY_SCHEDULE}`,
+        });
+        return z.NEVER;
+      }
+      return schedule;
+    }),
+
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -430,6 +452,20 @@ export interface Config {
     webhookSecret: string | null;
     /** A known contact seen in a webhook is re-checked only when last checked longer ago than this. */
     webhookMinAgeMs: number;
+  };
+  events: {
+    /** EVENT_ALLOW_PRIVATE_NETWORKS: endpoints may use http and loopback/private addresses (tests, closed networks). */
+    allowPrivateNetworks: boolean;
+    /** After a secret rotation the previous secret keeps signing this long (EVENT_SECRET_GRACE). */
+    secretGraceMs: number;
+    /** One delivery attempt's deadline, connection to last byte (EVENT_TIMEOUT_MS). */
+    timeoutMs: number;
+    /** Delivery attempts this process runs at once, over every endpoint (EVENT_DELIVERY_CONCURRENCY). */
+    concurrency: number;
+    /** Attempts in flight per endpoint, over every worker process (EVENT_CONCURRENCY_PER_ENDPOINT). */
+    concurrencyPerEndpoint: number;
+    /** Delay before each attempt, the first one included (EVENT_RETRY_SCHEDULE): its length is the attempt budget. */
+    retryScheduleMs: number[];
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -585,6 +621,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       apiToken: e.API_TOKEN ?? null,
       webhookSecret: e.WEBHOOK_SECRET ?? null,
       webhookMinAgeMs: e.WEBHOOK_MIN_AGE,
+    },
+    events: {
+      allowPrivateNetworks: e.EVENT_ALLOW_PRIVATE_NETWORKS,
+      secretGraceMs: e.EVENT_SECRET_GRACE,
+      timeoutMs: e.EVENT_TIMEOUT_MS,
+      concurrency: e.EVENT_DELIVERY_CONCURRENCY,
+      concurrencyPerEndpoint: e.EVENT_CONCURRENCY_PER_ENDPOINT,
+      retryScheduleMs: e.EVENT_RETRY_SCHEDULE,
     },
     logLevel: e.LOG_LEVEL,
   });

@@ -14,6 +14,12 @@ import { SweepsRepository } from './db/sweeps-repository.js';
 import { ArchiveQueues } from './jobs/archive-queue.js';
 import { RefreshQueue } from './jobs/refresh-queue.js';
 import { EventDeliveryQueue } from './events/delivery-queue.js';
+import { DeliveryStore } from './events/delivery-store.js';
+import { createDeliveryWorker, type DeliveryWorkerOptions } from './events/delivery-worker.js';
+import { EndpointSlots } from './events/endpoint-slots.js';
+import { EventEndpoints } from './events/event-endpoints.js';
+import { createWebhookSender } from './events/webhook-sender.js';
+import { TokenCipher } from './instances/token-cipher.js';
 import { InstanceBreakers } from './jobs/instance-breaker.js';
 import { pacedCalls, ZapiCallBudget } from './jobs/zapi-call-budget.js';
 import { RefreshSweeper } from './refresh/refresh-sweeper.js';
@@ -126,6 +132,53 @@ export class Container {
   eventDeliveryQueue(): EventDeliveryQueue {
     this.eventDeliveryQueueInstance ??= this.track(new EventDeliveryQueue(this.producer(), this.config.queuePrefix));
     return this.eventDeliveryQueueInstance;
+  }
+
+  /** Webhook endpoints (CRUD, deliveries, replay); secrets under INSTANCE_TOKEN_KEY. */
+  eventEndpoints(): EventEndpoints {
+    const { events } = this.config;
+    return new EventEndpoints({
+      pool: this.database.pool,
+      cipher: this.tokenCipher(),
+      allowPrivateNetworks: events.allowPrivateNetworks,
+      secretGraceMs: events.secretGraceMs,
+    });
+  }
+
+  /** The delivery worker (not started); `overrides` let tests shorten the schedule and the busy wait. */
+  eventDeliveryWorker(overrides: Partial<Pick<DeliveryWorkerOptions, 'retryScheduleMs' | 'busyDelayMs'>> = {}) {
+    const { events, queuePrefix } = this.config;
+    const sender = createWebhookSender({
+      allowPrivateNetworks: events.allowPrivateNetworks,
+      timeoutMs: events.timeoutMs,
+    });
+    this.closers.push(() => sender.close());
+    const queue = this.eventDeliveryQueue();
+    const slots = new EndpointSlots(
+      async () => {
+        await queue.queue.waitUntilReady();
+        return this.producer();
+      },
+      queuePrefix,
+      events.concurrencyPerEndpoint,
+      events.timeoutMs + 60_000,
+    );
+    return createDeliveryWorker(this.workerConnection(), this.logger, {
+      prefix: queuePrefix,
+      concurrency: events.concurrency,
+      retryScheduleMs: events.retryScheduleMs,
+      store: new DeliveryStore(this.database.pool),
+      slots,
+      sender,
+      cipher: this.tokenCipher(),
+      metrics: this.metrics(),
+      ...overrides,
+    });
+  }
+
+  private tokenCipher(): TokenCipher | null {
+    const { tokenKey, previousKeys } = this.config.instances;
+    return tokenKey ? new TokenCipher(tokenKey, previousKeys) : null;
   }
 
   zapiCallBudget(): ZapiCallBudget {
@@ -370,6 +423,8 @@ export class Container {
         },
         webhookInboxEntries: () => this.producer().xlen(webhookInboxStream(this.config.queuePrefix)),
       });
+      const deliveries = new DeliveryStore(this.database.pool);
+      metrics.watchEventDeliveries(() => deliveries.oldestPendingByEndpoint());
       this.metricsInstance = metrics;
     }
     return this.metricsInstance;

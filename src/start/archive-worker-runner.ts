@@ -14,6 +14,8 @@ export interface RunningWorker {
   /** Resolves once the latest instance change is applied (tests wait on it). */
   settled(): Promise<void>;
   refreshWorker: Worker;
+  /** Webhook deliveries of avatar events, every endpoint in one queue (src/events/). */
+  deliveryWorker: Worker;
   /** Stops taking jobs and lets active ones finish; the container stays open. */
   closeWorkers(): Promise<void>;
   /** closeWorkers(), then closes every connection. */
@@ -81,7 +83,10 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     logger.error({ job: job?.name, sweep: job?.data?.sweepId, error: error.message }, 'refresh job failed'),
   );
 
-  const workers = [archiveWorker, refreshWorker];
+  const deliveryWorker = container.eventDeliveryWorker();
+  deliveryWorker.on('error', (error) => logger.error({ error: error.message }, 'event delivery worker error'));
+
+  const workers = [archiveWorker, refreshWorker, deliveryWorker];
   for (const worker of workers) void worker.run();
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
 
@@ -130,12 +135,13 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     await eventRelay.stop();
     await partnerSync?.stop();
     await breakers.stop();
-    await Promise.all([archiveWorker, refreshWorker].map((worker) => worker.close()));
+    await Promise.all([archiveWorker, refreshWorker, deliveryWorker].map((worker) => worker.close()));
   };
   return {
     archiveWorker,
     settled: () => applying,
     refreshWorker,
+    deliveryWorker,
     closeWorkers,
     async stop() {
       await closeWorkers();
