@@ -4,7 +4,11 @@ import { EVENT_TYPES } from '../events/event-types.js';
 /** /v1/event-endpoints' and /v1/event-deliveries' shapes. A secret only in the answers that create one. */
 
 const eventType = z.enum(EVENT_TYPES);
-const url = z.string().min(1).max(2048).describe('https (http too with EVENT_ALLOW_PRIVATE_NETWORKS); a public address');
+const url = z
+  .string()
+  .min(1)
+  .max(2048)
+  .describe('https (http too with EVENT_ALLOW_PRIVATE_NETWORKS); a public address');
 const events = z
   .array(eventType)
   .max(EVENT_TYPES.length * 2)
@@ -89,3 +93,5 @@ export const deliveryPage = z.object({
 });
 
 export const replayAnswer = z.object({ replayed: z.string() });
+
+export const endpointRemoved = z.object({ removed: z.string() });

@@ -11,6 +11,7 @@ import {
   endpointParams,
   endpointPatch,
   endpointPatched,
+  endpointRemoved,
   endpointView,
   endpointWithSecret,
   replayAnswer,
@@ -79,13 +80,13 @@ export function eventRoutes(deps: EventRoutesDeps): FastifyPluginAsyncZod {
         schema: {
           summary: 'Remove an endpoint and its deliveries',
           params: endpointParams,
-          response: { 204: { type: 'null' } as never, ...errors },
+          response: { 200: endpointRemoved, ...errors },
         },
       },
       async (request, reply) =>
         answer(reply, async () => {
           await deps.endpoints.remove(request.params.id);
-          return reply.code(204).send();
+          return { removed: request.params.id };
         }),
     );
 
