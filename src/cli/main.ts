@@ -14,6 +14,16 @@ import {
   instancesSetCommand,
   instancesSyncCommand,
 } from './commands/instances.js';
+import {
+  deliveriesCommand,
+  endpointsAddCommand,
+  endpointsListCommand,
+  endpointsRemoveCommand,
+  endpointsShowCommand,
+  endpointsUpdateCommand,
+  replayCommand,
+} from './commands/events.js';
+import { EndpointError } from '../events/event-endpoints.js';
 import { migrateCommand } from './commands/migrate.js';
 import { purgeCommand } from './commands/purge.js';
 import { refreshCommand } from './commands/refresh.js';
@@ -128,6 +138,7 @@ function buildProgram(): Command {
     .action(backfillThumbhashCommand);
 
   addInstancesCommands(program);
+  addEventsCommands(program);
   return program;
 }
 
@@ -185,6 +196,66 @@ function addInstancesCommands(program: Command): void {
     .action(instancesSyncCommand);
 }
 
+function addEventsCommands(program: Command): void {
+  const events = program.command('events').description('webhook delivery of avatar events (docs/events.md)');
+  const endpoints = events
+    .command('endpoints')
+    .description('the endpoints events are sent to (never a secret but once)');
+  const fields = (command: Command) =>
+    command
+      .option(
+        '--events <types>',
+        'comma-separated: avatar.updated, avatar.removed, avatar.failed (default: every type)',
+      )
+      .option('--instances <ids>', 'comma-separated instance ids (default: every instance)')
+      .option('--description <text>', 'a note for people')
+      .addOption(new Option('--json', 'print JSON'));
+  fields(
+    endpoints
+      .command('add')
+      .description('add an endpoint; prints its signing secret, this once')
+      .argument('<url>', 'https URL on a public address (http and private too with EVENT_ALLOW_PRIVATE_NETWORKS)'),
+  ).action(endpointsAddCommand);
+  endpoints
+    .command('list')
+    .description('every endpoint')
+    .addOption(new Option('--json', 'print JSON'))
+    .action(endpointsListCommand);
+  endpoints
+    .command('show')
+    .description('one endpoint')
+    .argument('<id>', 'endpoint id (ep_…)')
+    .addOption(new Option('--json', 'print JSON'))
+    .action(endpointsShowCommand);
+  fields(
+    endpoints
+      .command('update')
+      .description("change an endpoint: --events '' means every type, --description '' drops it")
+      .argument('<id>', 'endpoint id (ep_…)')
+      .option('--url <url>', 'a new URL')
+      .option('--enabled <true|false>', 'false stops its deliveries; true resumes them')
+      .option('--rotate-secret', 'a new secret, printed this once; the old one signs too for EVENT_SECRET_GRACE'),
+  ).action(endpointsUpdateCommand);
+  endpoints
+    .command('remove')
+    .description('remove an endpoint and its deliveries')
+    .argument('<id>', 'endpoint id (ep_…)')
+    .action(endpointsRemoveCommand);
+  events
+    .command('deliveries')
+    .description("an endpoint's deliveries, newest first")
+    .argument('<endpoint-id>', 'endpoint id (ep_…)')
+    .option('--limit <n>', 'how many (1-500, default 50)')
+    .option('--before <delivery-id>', 'the page after this delivery')
+    .addOption(new Option('--json', 'print JSON'))
+    .action(deliveriesCommand);
+  events
+    .command('replay')
+    .description('send a delivery again, with a fresh attempt budget')
+    .argument('<delivery-id>', 'delivery id')
+    .action(replayCommand);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   for (const command of program.commands) command.exitOverride();
@@ -209,7 +280,7 @@ function exitCodeFor(error: unknown): number {
     console.error(error.message);
     return 1;
   }
-  if (error instanceof RegistryError || error instanceof PartnerSyncError) {
+  if (error instanceof RegistryError || error instanceof PartnerSyncError || error instanceof EndpointError) {
     console.error(`error: ${error.message}`);
     return 1;
   }

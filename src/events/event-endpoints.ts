@@ -47,11 +47,13 @@ export interface EndpointChange extends Partial<NewEndpoint> {
   rotateSecret?: boolean | undefined;
 }
 
+export type DeliveryStatus = 'pending' | 'succeeded' | 'dead';
+
 export interface DeliveryView {
   id: string;
   eventId: string;
   type: string;
-  status: string;
+  status: DeliveryStatus;
   attempts: number;
   lastStatusCode: number | null;
   lastError: string | null;
@@ -221,7 +223,7 @@ export class EventEndpoints {
       id: string;
       event_id: string;
       type: string;
-      status: string;
+      status: DeliveryStatus;
       attempts: number;
       last_status_code: number | null;
       last_error: string | null;
