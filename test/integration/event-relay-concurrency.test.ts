@@ -77,3 +77,21 @@ test('three relays share 300 events: each relayed once, every delivery queued ex
   expect(all).toHaveLength(600);
   expect(new Set(all).size).toBe(600);
 });
+
+test('events no endpoint wants are still marked relayed, with their payload', async () => {
+  await sql(db, `UPDATE event_endpoints SET enabled = false WHERE id = 'ep_a'`);
+  await sql(db, `UPDATE event_endpoints SET events = '{avatar.updated}' WHERE id = 'ep_b'`);
+  const added: string[] = [];
+  const relay = relayWith(added);
+  await sql(db, `UPDATE contacts SET avatar_status = 'PENDING' WHERE phone = '5511920000001'`);
+  await sql(db, `UPDATE contacts SET avatar_status = 'FAILED', last_error = 'LATER: x' WHERE phone = '5511920000001'`);
+  await relay.relayNow();
+  const rows = await sql<{ relayed: boolean; payload: { errorCode: string }; deliveries: number }>(
+    db,
+    `SELECT relayed_at IS NOT NULL AS relayed, payload,
+            (SELECT count(*)::int FROM event_deliveries AS d WHERE d.event_id = e.id) AS deliveries
+     FROM avatar_events AS e WHERE reason = 'LATER'`,
+  );
+  expect(rows).toEqual([{ relayed: true, payload: expect.objectContaining({ errorCode: 'LATER' }), deliveries: 0 }]);
+  expect(added).toEqual([]);
+});
