@@ -16,6 +16,8 @@ export interface DeliveryToSend {
   secretCiphertext: string;
   previousSecretCiphertext: string | null;
   previousSecretExpiresAt: Date | null;
+  /** updated_at as read: an attempt's outcome is recorded only if nothing (a replay) changed the row meanwhile. */
+  version: Date;
 }
 
 export const GONE_REASON = 'answered 410 Gone';
@@ -40,10 +42,12 @@ export class DeliveryStore {
       secret_ciphertext: string;
       previous_secret_ciphertext: string | null;
       previous_secret_expires_at: Date | null;
+      updated_at: Date;
     }>(
       `SELECT d."id"::text AS "id", d."status", d."attempts", d."next_attempt_at", d."event_id"::text AS "event_id",
               e."type", e."occurred_at", e."payload", d."endpoint_id", ep."url", ep."enabled", ep."secret_ciphertext",
-              ep."previous_secret_ciphertext", ep."previous_secret_expires_at"
+              ep."previous_secret_ciphertext", ep."previous_secret_expires_at",
+              d."updated_at"
        FROM "event_deliveries" d
        JOIN "avatar_events" e ON e."id" = d."event_id"
        JOIN "event_endpoints" ep ON ep."id" = d."endpoint_id"
@@ -67,27 +71,33 @@ export class DeliveryStore {
       secretCiphertext: row.secret_ciphertext,
       previousSecretCiphertext: row.previous_secret_ciphertext,
       previousSecretExpiresAt: row.previous_secret_expires_at,
+      version: row.updated_at,
     };
   }
 
-  /** One attempt's outcome; `status` null keeps the delivery pending for a retry at nextAttemptAt. */
+  /**
+   * One attempt's outcome ('pending': a retry at nextAttemptAt). False when the row changed
+   * since `version` was read (replayed during the attempt): nothing is recorded then.
+   */
   async recordAttempt(
     id: string,
+    version: Date,
     outcome: {
       status: 'pending' | 'succeeded' | 'dead';
       statusCode: number | null;
       error: string | null;
       nextAttemptAt: Date | null;
     },
-  ): Promise<void> {
-    await this.pool.query(
+  ): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
       `UPDATE "event_deliveries"
        SET "status" = $2, "attempts" = "attempts" + 1, "last_status_code" = $3, "last_error" = $4,
            "last_attempt_at" = now(), "next_attempt_at" = $5,
            "delivered_at" = CASE WHEN $2 = 'succeeded' THEN now() ELSE "delivered_at" END, "updated_at" = now()
-       WHERE "id" = $1 AND "status" = 'pending'`,
-      [id, outcome.status, outcome.statusCode, outcome.error, outcome.nextAttemptAt],
+       WHERE "id" = $1 AND "status" = 'pending' AND "updated_at" = $6`,
+      [id, outcome.status, outcome.statusCode, outcome.error, outcome.nextAttemptAt, version],
     );
+    return rowCount === 1;
   }
 
   /** Without an attempt: the endpoint is disabled, or the budget was spent before (a shorter schedule). */

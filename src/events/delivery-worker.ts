@@ -125,10 +125,17 @@ export function createDeliveryWorker(
       await options.slots.release(delivery.endpointId, holder);
     }
     result ??= { error: 'not sent' };
+    // Replayed (or changed otherwise) during the attempt: run again on the row as it is now.
+    const record = async (outcome: Parameters<DeliveryStore['recordAttempt']>[2]): Promise<void> => {
+      if (!(await options.store.recordAttempt(delivery.id, delivery.version, outcome))) {
+        log.info({ outcome: 'changed' }, 'delivery changed during its attempt: run again');
+        await later(Date.now());
+      }
+    };
     const attempt = delivery.attempts + 1;
     const statusCode = 'status' in result ? result.status : null;
     if (statusCode !== null && statusCode >= 200 && statusCode < 300) {
-      await options.store.recordAttempt(delivery.id, {
+      await record({
         status: 'succeeded',
         statusCode,
         error: null,
@@ -151,13 +158,13 @@ export function createDeliveryWorker(
       'status' in result ? result.retryAfter : undefined,
     );
     if (delay === null) {
-      await options.store.recordAttempt(delivery.id, { status: 'dead', statusCode, error, nextAttemptAt: null });
+      await record({ status: 'dead', statusCode, error, nextAttemptAt: null });
       counted(delivery.endpointId, 'dead');
       log.warn({ outcome: 'dead', attempt, statusCode, error }, 'event delivery dead: attempts spent');
       return 'dead';
     }
     const at = Date.now() + delay;
-    await options.store.recordAttempt(delivery.id, {
+    await record({
       status: 'pending',
       statusCode,
       error,

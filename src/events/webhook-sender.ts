@@ -43,22 +43,29 @@ export function createWebhookSender(options: SenderOptions): WebhookSender {
     async send(url, body, headers) {
       const problem = endpointUrlProblem(url, options.allowPrivateNetworks);
       if (problem) return { error: `refused: ${problem}` };
-      try {
-        const response = await client.post(url, {
+      // A stream, dropped once the status line and headers are in: the answer's body is never read.
+      return new Promise<SendResult>((resolve) => {
+        const request = client.stream.post(url, {
           body,
           headers: { ...headers, 'content-type': 'application/json' },
         });
-        const retryAfter = response.headers['retry-after'];
-        return { status: response.statusCode, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined };
-      } catch (error) {
-        const message =
-          error instanceof RequestError
-            ? `${error.code}: ${error.message}`
-            : error instanceof Error
-              ? error.message
-              : String(error);
-        return { error: message.slice(0, MAX_ERROR_CHARS) };
-      }
+        request.once('response', (response: { statusCode: number; headers: Record<string, unknown> }) => {
+          const retryAfter = response.headers['retry-after'];
+          resolve({ status: response.statusCode, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined });
+          request.destroy();
+        });
+        request.once('error', (error: unknown) => {
+          const message =
+            error instanceof RequestError
+              ? `${error.code}: ${error.message}`
+              : error instanceof Error
+                ? error.message
+                : String(error);
+          resolve({ error: message.slice(0, MAX_ERROR_CHARS) });
+        });
+        // A stream must be read (or discarded) for 'response' to fire on every Node version.
+        request.resume();
+      });
     },
     close() {
       agents.http.destroy();
