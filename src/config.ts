@@ -3,6 +3,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
 import { parseTokenKey } from './instances/token-cipher.js';
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from './events/retry-schedule.js';
 
 /**
  * The only reader of process.env. Every variable is validated once at start-up into a
@@ -376,6 +377,10 @@ export const configSchema = z.object({
   AVATAR_KEEP_VERSIONS: positiveInt(5, 1000).describe(
     'versions kept per contact; older ones pruned (never the current)',
   ),
+  EVENT_RELAY_POLL_INTERVAL: duration('2s').describe(
+    'how often the event relay looks for unrelayed events besides LISTEN (a lost notification waits at most this)',
+  ),
+  EVENT_RETENTION: duration('30d').describe('relayed events (and their deliveries) older than this are deleted'),
 
   HOST: z.string().min(1).default('0.0.0.0').describe('where `serve` listens'),
   PORT: positiveInt(8080, 65_535).describe('where `serve` listens'),
@@ -397,6 +402,35 @@ export const configSchema = z.object({
   ADMIN_QUEUES_WRITE: boolean(false).describe(
     'true: Bull Board under /admin/queues may retry, remove and pause jobs; default read-only',
   ),
+
+  // Webhook deliveries of avatar events (docs/events.md).
+  EVENT_ALLOW_PRIVATE_NETWORKS: boolean(false).describe(
+    'event endpoints may use http and private/loopback addresses (tests, closed networks)',
+  ),
+  EVENT_SECRET_GRACE: duration('24h', { zeroAllowed: true }).describe(
+    'after a secret rotation the previous secret keeps signing this long',
+  ),
+  EVENT_TIMEOUT_MS: positiveInt(15_000, 120_000).describe("one delivery attempt's deadline, in milliseconds"),
+  EVENT_DELIVERY_CONCURRENCY: positiveInt(20, 1000).describe('delivery attempts a worker process runs at once'),
+  EVENT_CONCURRENCY_PER_ENDPOINT: positiveInt(5, 1000).describe(
+    'attempts in flight per endpoint, over every worker process',
+  ),
+  EVENT_RETRY_SCHEDULE: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const schedule = parseRetrySchedule(value ?? DEFAULT_RETRY_SCHEDULE);
+      if (!schedule) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a comma-separated list of delays (0, 500ms, 5s, 5m, 2h…), e.g. ${DEFAULT_RETRY_SCHEDULE}`,
+        });
+        return z.NEVER;
+      }
+      return schedule;
+    })
+    .meta({ envType: 'list of durations', envDefault: DEFAULT_RETRY_SCHEDULE })
+    .describe('delay before each delivery attempt, the first included; its length is the attempt budget'),
 
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -517,6 +551,13 @@ export interface Config {
   pruneGraceMs: number;
   /** Versions kept per contact (the current one always); older ones are pruned after PRUNE_GRACE. */
   keepVersions: number;
+  /** The outbox relay of avatar events (src/events/event-relay.ts), run by `worker`. */
+  eventRelay: {
+    /** EVENT_RELAY_POLL_INTERVAL: how often it looks for events besides the notifications. */
+    pollIntervalMs: number;
+    /** EVENT_RETENTION: relayed events (and their deliveries) older than this are deleted. */
+    retentionMs: number;
+  };
   http: {
     host: string;
     port: number;
@@ -532,6 +573,20 @@ export interface Config {
     webhookMinAgeMs: number;
     /** ADMIN_QUEUES_WRITE: Bull Board at /admin/queues may retry, remove, pause and clean jobs (read-only when false). */
     adminQueuesWrite: boolean;
+  };
+  events: {
+    /** EVENT_ALLOW_PRIVATE_NETWORKS: endpoints may use http and loopback/private addresses (tests, closed networks). */
+    allowPrivateNetworks: boolean;
+    /** After a secret rotation the previous secret keeps signing this long (EVENT_SECRET_GRACE). */
+    secretGraceMs: number;
+    /** One delivery attempt's deadline, connection to last byte (EVENT_TIMEOUT_MS). */
+    timeoutMs: number;
+    /** Delivery attempts this process runs at once, over every endpoint (EVENT_DELIVERY_CONCURRENCY). */
+    concurrency: number;
+    /** Attempts in flight per endpoint, over every worker process (EVENT_CONCURRENCY_PER_ENDPOINT). */
+    concurrencyPerEndpoint: number;
+    /** Delay before each attempt, the first one included (EVENT_RETRY_SCHEDULE): its length is the attempt budget. */
+    retryScheduleMs: number[];
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -678,6 +733,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
     },
     pruneGraceMs: e.PRUNE_GRACE,
     keepVersions: e.AVATAR_KEEP_VERSIONS,
+    eventRelay: { pollIntervalMs: e.EVENT_RELAY_POLL_INTERVAL, retentionMs: e.EVENT_RETENTION },
     http: {
       host: e.HOST,
       port: e.PORT,
@@ -687,6 +743,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: ConfigNe
       webhookSecret: e.WEBHOOK_SECRET ?? null,
       webhookMinAgeMs: e.WEBHOOK_MIN_AGE,
       adminQueuesWrite: e.ADMIN_QUEUES_WRITE,
+    },
+    events: {
+      allowPrivateNetworks: e.EVENT_ALLOW_PRIVATE_NETWORKS,
+      secretGraceMs: e.EVENT_SECRET_GRACE,
+      timeoutMs: e.EVENT_TIMEOUT_MS,
+      concurrency: e.EVENT_DELIVERY_CONCURRENCY,
+      concurrencyPerEndpoint: e.EVENT_CONCURRENCY_PER_ENDPOINT,
+      retryScheduleMs: e.EVENT_RETRY_SCHEDULE,
     },
     logLevel: e.LOG_LEVEL,
   });

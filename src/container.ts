@@ -4,12 +4,22 @@ import type { InstanceDirectory } from './instances/instance-directory.js';
 import { InstanceServices } from './instances/instance-services.js';
 import { ContactsRepository } from './db/contacts-repository.js';
 import { NewContactListener } from './db/new-contact-listener.js';
+import { AvatarEventsRepository } from './db/avatar-events-repository.js';
+import { buildEventPayload } from './events/event-payload.js';
+import { EventRelay, type DeliveryQueuePort } from './events/event-relay.js';
 import { openDatabase, type Database, type PrismaClient } from './db/prisma-client.js';
 import { createImageDownloader } from './download/image-downloader.js';
 import { createImageProcessor, limitConcurrency } from './image/image-processor.js';
 import { SweepsRepository } from './db/sweeps-repository.js';
 import { ArchiveQueues } from './jobs/archive-queue.js';
 import { RefreshQueue } from './jobs/refresh-queue.js';
+import { EventDeliveryQueue } from './events/delivery-queue.js';
+import { DeliveryStore } from './events/delivery-store.js';
+import { createDeliveryWorker, type DeliveryWorkerOptions } from './events/delivery-worker.js';
+import { EndpointSlots } from './events/endpoint-slots.js';
+import { EventEndpoints } from './events/event-endpoints.js';
+import { createWebhookSender } from './events/webhook-sender.js';
+import { TokenCipher } from './instances/token-cipher.js';
 import { InstanceBreakers } from './jobs/instance-breaker.js';
 import { pacedCalls, ZapiCallBudget } from './jobs/zapi-call-budget.js';
 import { RefreshSweeper } from './refresh/refresh-sweeper.js';
@@ -58,8 +68,10 @@ export class Container {
   private producerConnection: Redis | undefined;
   private archiveQueuesInstance: ArchiveQueues | undefined;
   private refreshQueueInstance: RefreshQueue | undefined;
+  private eventDeliveryQueueInstance: EventDeliveryQueue | undefined;
   private budgetInstance: ZapiCallBudget | undefined;
   private newContactListenerInstance: NewContactListener | undefined;
+  private eventRelayInstance: EventRelay | undefined;
   private objectStoreInstance: ArchiveObjectStore | undefined;
   private metricsInstance: Metrics | undefined;
   private breakersInstance: InstanceBreakers | undefined;
@@ -116,6 +128,59 @@ export class Container {
     return this.refreshQueueInstance;
   }
 
+  /** The one queue of webhook delivery attempts (the relay adds to it; see src/events/). */
+  eventDeliveryQueue(): EventDeliveryQueue {
+    this.eventDeliveryQueueInstance ??= this.track(new EventDeliveryQueue(this.producer(), this.config.queuePrefix));
+    return this.eventDeliveryQueueInstance;
+  }
+
+  /** Webhook endpoints (CRUD, deliveries, replay); secrets under INSTANCE_TOKEN_KEY. */
+  eventEndpoints(): EventEndpoints {
+    const { events } = this.config;
+    return new EventEndpoints({
+      pool: this.database.pool,
+      cipher: this.tokenCipher(),
+      allowPrivateNetworks: events.allowPrivateNetworks,
+      secretGraceMs: events.secretGraceMs,
+    });
+  }
+
+  /** The delivery worker (not started); `overrides` let tests shorten the schedule and the busy wait. */
+  eventDeliveryWorker(overrides: Partial<Pick<DeliveryWorkerOptions, 'retryScheduleMs' | 'busyDelayMs'>> = {}) {
+    const { events, queuePrefix } = this.config;
+    const sender = createWebhookSender({
+      allowPrivateNetworks: events.allowPrivateNetworks,
+      timeoutMs: events.timeoutMs,
+    });
+    this.closers.push(() => sender.close());
+    const queue = this.eventDeliveryQueue();
+    const slots = new EndpointSlots(
+      async () => {
+        await queue.queue.waitUntilReady();
+        return this.producer();
+      },
+      queuePrefix,
+      events.concurrencyPerEndpoint,
+      events.timeoutMs + 60_000,
+    );
+    return createDeliveryWorker(this.workerConnection(), this.logger, {
+      prefix: queuePrefix,
+      concurrency: events.concurrency,
+      retryScheduleMs: events.retryScheduleMs,
+      store: new DeliveryStore(this.database.pool),
+      slots,
+      sender,
+      cipher: this.tokenCipher(),
+      metrics: this.metrics(),
+      ...overrides,
+    });
+  }
+
+  private tokenCipher(): TokenCipher | null {
+    const { tokenKey, previousKeys } = this.config.instances;
+    return tokenKey ? new TokenCipher(tokenKey, previousKeys) : null;
+  }
+
   zapiCallBudget(): ZapiCallBudget {
     this.budgetInstance ??= new ZapiCallBudget(
       this.producer(),
@@ -162,6 +227,30 @@ export class Container {
       this.newContactListenerInstance = listener;
     }
     return this.newContactListenerInstance;
+  }
+
+  /**
+   * The avatar events' outbox relay (not started), handing deliveries to `queue`; one per
+   * container, stopped on close(). `queue` is only read the first time.
+   */
+  eventRelay(queue: DeliveryQueuePort): EventRelay {
+    if (!this.eventRelayInstance) {
+      const { config } = this;
+      const links = avatarLinks(config);
+      const relay = new EventRelay({
+        databaseUrl: config.databaseUrl,
+        events: new AvatarEventsRepository(this.database),
+        queue,
+        buildPayload: (event, version) =>
+          buildEventPayload(event, version, { delivery: config.avatars.delivery, links }),
+        logger: this.logger,
+        pollIntervalMs: config.eventRelay.pollIntervalMs,
+        retentionMs: config.eventRelay.retentionMs,
+      });
+      this.closers.push(() => relay.stop());
+      this.eventRelayInstance = relay;
+    }
+    return this.eventRelayInstance;
   }
 
   /**
@@ -334,6 +423,8 @@ export class Container {
         },
         webhookInboxEntries: () => this.producer().xlen(webhookInboxStream(this.config.queuePrefix)),
       });
+      const deliveries = new DeliveryStore(this.database.pool);
+      metrics.watchEventDeliveries(() => deliveries.oldestPendingByEndpoint());
       this.metricsInstance = metrics;
     }
     return this.metricsInstance;

@@ -4,6 +4,7 @@ import { isArchiveError } from '../errors.js';
 import { UsageError } from './cli-context.js';
 import { RegistryError } from '../instances/instance-registry.js';
 import { PartnerSyncError } from '../instances/partner-sync.js';
+import { EndpointError } from '../events/event-endpoints.js';
 import { buildProgram } from './program.js';
 
 const EXIT_USAGE = 2;
@@ -32,7 +33,7 @@ function exitCodeFor(error: unknown): number {
     console.error(error.message);
     return 1;
   }
-  if (error instanceof RegistryError || error instanceof PartnerSyncError) {
+  if (error instanceof RegistryError || error instanceof PartnerSyncError || error instanceof EndpointError) {
     console.error(`error: ${error.message}`);
     return 1;
   }

@@ -20,6 +20,7 @@ import { statusCommand } from './commands/status.js';
 import { urlCommand } from './commands/url.js';
 import { backfillThumbhashCommand } from './commands/backfill-thumbhash.js';
 import { workerCommand } from './commands/worker.js';
+import { addEventsCommands } from './events-program.js';
 
 /**
  * Every command, its arguments and options. Building it runs nothing: main.ts parses argv
@@ -125,6 +126,7 @@ export function buildProgram(): Command {
     .action(backfillThumbhashCommand);
 
   addInstancesCommands(program);
+  addEventsCommands(program);
   return program;
 }
 

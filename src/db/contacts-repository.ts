@@ -97,6 +97,7 @@ const CONTACT_COLUMNS = [
   'consecutive_unchanged AS "consecutiveUnchanged"',
   'next_check_at AS "nextCheckAt"',
   'do_not_archive AS "doNotArchive"',
+  'event_version AS "eventVersion"',
   'created_at AS "createdAt"',
   'updated_at AS "updatedAt"',
 ].join(', ');

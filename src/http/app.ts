@@ -31,6 +31,7 @@ import { contactRoutes } from './routes/contacts.js';
 import { failedRoutes } from './routes/failed.js';
 import { fileRoutes } from './routes/files.js';
 import { instanceRoutes, type InstanceRoutesDeps } from './routes/instances.js';
+import { eventRoutes, type EventRoutesDeps } from './routes/events.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { webhookRoutes } from './routes/webhook.js';
 import { redactWebhookPath, sameSecret } from './secrets.js';
@@ -44,6 +45,8 @@ export interface HttpAppDeps {
   deadLetters: DeadLetters;
   eraser: ContactEraser;
   instances: InstanceRoutesDeps;
+  /** /v1/event-endpoints and /v1/event-deliveries; absent: no such routes. */
+  events?: EventRoutesDeps;
   apiToken: string;
   /** GET /v1/avatars (its own access rules) and POST /v1/avatars/lookup (Bearer). */
   avatars: { routes: AvatarRoutesDeps; lookup: AvatarLookupService; links: AvatarLinks };
@@ -159,6 +162,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     await api.register(failedRoutes(deps.deadLetters));
     await api.register(avatarLookupRoutes(deps.avatars.lookup));
     await api.register(instanceRoutes(deps.instances));
+    if (deps.events) await api.register(eventRoutes(deps.events));
   });
   return app;
 }

@@ -69,6 +69,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly eventDeliveries = new Counter({
+    name: 'avatar_archiver_event_deliveries_total',
+    help: 'Webhook delivery attempts of avatar events by endpoint and outcome: succeeded, retry (failed, retried later) or dead',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(private readonly perInstance = false) {
     collectDefaultMetrics({ register: this.registry, prefix: 'avatar_archiver_' });
     this.zapiCalls = new Counter({
@@ -129,6 +136,23 @@ export class Metrics {
       async collect() {
         const oldest = await source.oldestDue();
         this.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
+      },
+    });
+  }
+
+  /** Per endpoint, the age of its oldest pending delivery (0 series: nothing pending anywhere). */
+  watchEventDeliveries(oldestPending: () => Promise<Map<string, Date>>): void {
+    new Gauge({
+      name: 'avatar_archiver_event_endpoint_lag_seconds',
+      help: 'Age of the oldest pending webhook delivery of each endpoint',
+      labelNames: ['endpoint'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const now = Date.now();
+        for (const [endpoint, oldest] of await oldestPending()) {
+          this.set({ endpoint }, Math.max(0, (now - oldest.getTime()) / 1000));
+        }
       },
     });
   }

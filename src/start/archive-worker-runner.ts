@@ -6,6 +6,7 @@ import { createRefreshWorker } from '../jobs/refresh-worker.js';
 import { adoptLegacyQueues } from '../jobs/legacy-queue-adoption.js';
 import type { DirectoryChange } from '../instances/instance-directory.js';
 import { capHeapGrowth } from './heap-growth.js';
+import type { DeliveryQueuePort } from '../events/event-relay.js';
 
 export interface RunningWorker {
   /** The one worker of the shared archive queue, for every instance. */
@@ -13,6 +14,8 @@ export interface RunningWorker {
   /** Resolves once the latest instance change is applied (tests wait on it). */
   settled(): Promise<void>;
   refreshWorker: Worker;
+  /** Webhook deliveries of avatar events, every endpoint in one queue (src/events/). */
+  deliveryWorker: Worker;
   /** Stops taking jobs and lets active ones finish; the container stays open. */
   closeWorkers(): Promise<void>;
   /** closeWorkers(), then closes every connection. */
@@ -22,6 +25,8 @@ export interface RunningWorker {
 export interface StartOptions {
   /** Integration tests pass services wrapped for fault injection; production passes none. */
   services?: ArchiveServiceFor;
+  /** Where the event relay hands deliveries (default: the delivery queue; tests pass a recording or failing one). */
+  eventQueue?: DeliveryQueuePort;
 }
 
 /**
@@ -78,7 +83,10 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     logger.error({ job: job?.name, sweep: job?.data?.sweepId, error: error.message }, 'refresh job failed'),
   );
 
-  const workers = [archiveWorker, refreshWorker];
+  const deliveryWorker = container.eventDeliveryWorker();
+  deliveryWorker.on('error', (error) => logger.error({ error: error.message }, 'event delivery worker error'));
+
+  const workers = [archiveWorker, refreshWorker, deliveryWorker];
   for (const worker of workers) void worker.run();
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
 
@@ -97,6 +105,9 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   // The database hook: contacts inserted by any app are queued at once.
   const newContacts = container.newContactListener();
   await newContacts.start();
+  // The avatar events' outbox: deliveries created in the event's transaction, then queued.
+  const eventRelay = container.eventRelay(options.eventQueue ?? container.eventDeliveryQueue());
+  await eventRelay.start();
   breakers.start();
   const partnerSync = container.tenancy.partnerSyncSchedule();
   partnerSync?.start();
@@ -121,14 +132,16 @@ export async function startArchiveWorker(container: Container, options: StartOpt
     directory.off('changed', apply);
     await applying;
     await newContacts.stop();
+    await eventRelay.stop();
     await partnerSync?.stop();
     await breakers.stop();
-    await Promise.all([archiveWorker, refreshWorker].map((worker) => worker.close()));
+    await Promise.all([archiveWorker, refreshWorker, deliveryWorker].map((worker) => worker.close()));
   };
   return {
     archiveWorker,
     settled: () => applying,
     refreshWorker,
+    deliveryWorker,
     closeWorkers,
     async stop() {
       await closeWorkers();

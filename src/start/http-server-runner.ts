@@ -32,6 +32,7 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
       removal: container.tenancy.removal(),
       health: container.tenancy.health(),
     },
+    events: { endpoints: container.eventEndpoints(), queue: container.eventDeliveryQueue() },
     apiToken: config.http.apiToken,
     avatars: createAvatarServices(config, {
       database: container.database,

@@ -17,6 +17,7 @@ import { makeAvatarJpeg } from '../../src/simulators/picture-factory.js';
 import type { LocalS3 } from '../../src/simulators/s3-server.js';
 import type { ZapiSimulator } from '../../src/simulators/zapi-simulator.js';
 import { startArchiveWorker } from '../../src/start/archive-worker-runner.js';
+import type { DeliveryQueuePort } from '../../src/events/event-relay.js';
 import { createIsolatedDatabase, uniqueName, type IsolatedDatabase, TEST_REDIS_URL } from './isolated-database.js';
 
 /**
@@ -63,6 +64,8 @@ export interface HarnessOptions {
   wrapContacts?: (real: ArchiveDependencies['contacts']) => ArchiveDependencies['contacts'];
   /** fs: objects go to a temporary STORAGE_DIR (removed on close) and no S3 variable is set. */
   storage?: 's3' | 'fs';
+  /** Where the worker's event relay hands deliveries (default: none, they stay pending). */
+  eventQueue?: DeliveryQueuePort;
 }
 
 export async function startHarness(label: string, options: HarnessOptions = {}): Promise<Harness> {
@@ -95,7 +98,10 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   const services = container.archiveServices(
     options.wrapContacts ? { contacts: options.wrapContacts(container.contacts) } : {},
   );
-  const running = await startArchiveWorker(container, { services });
+  const running = await startArchiveWorker(container, {
+    services,
+    ...(options.eventQueue ? { eventQueue: options.eventQueue } : {}),
+  });
   const worker = running.archiveWorker;
 
   const waiters = new Map<string, (result: JobResult) => void>();
