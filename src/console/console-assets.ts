@@ -5,13 +5,20 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 
 /**
- * The console's templates and assets live next to its sources (src/console); a build in dist/
- * reads them from src/, which ships with the package.
+ * The console's templates and assets live next to its sources (src/console); a compiled build
+ * (dist/, or a bench's copy elsewhere) reads them from the package's src/, found as the
+ * migrator finds prisma/: the nearest directory above with a package.json.
  */
 export function consoleDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   if (existsSync(path.join(here, 'views'))) return here;
-  return path.resolve(here, '../../src/console');
+  let dir = here;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('Could not find package.json above the console to locate src/console');
+    dir = parent;
+  }
+  return path.join(dir, 'src', 'console');
 }
 
 const ASSETS = { 'console.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
