@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { avatarLinks } from '../../src/avatars/avatar-services.js';
 import { createHttpApp } from '../../src/start/http-server-runner.js';
 import { INSTANCE, startHarness, type Harness } from '../helpers/archive-harness.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { listenOnLoopback } from '../helpers/http-listen.js';
 
 /**
@@ -12,17 +13,6 @@ import { listenOnLoopback } from '../helpers/http-listen.js';
  * URLs: each image arrives at its size, and a reload is answered from the cache or with 304.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Without the networking flags Chromium keeps dialling out (updates, sync), and this machine refuses that.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PHONE = '5511985000001';
 let h: Harness;
 let app: FastifyInstance;
@@ -56,7 +46,7 @@ beforeAll(async () => {
   page = createServer((_, response) => response.writeHead(200, { 'content-type': 'text/html' }).end(html));
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
   pageOrigin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

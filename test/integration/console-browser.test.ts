@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createHttpApp } from '../../src/start/http-server-runner.js';
 import { INSTANCE, startHarness, type Harness } from '../helpers/archive-harness.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { listenOnLoopback } from '../helpers/http-listen.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -12,16 +13,6 @@ import { waitFor } from '../helpers/wait-for.js';
  * Each page is saved to docs/screenshots/.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const API_TOKEN = 'api-token-for-console-browser-0123456789';
 const TWO_VERSIONS = '5511985100001';
 const ONE_VERSION = '5511985100002';
@@ -52,7 +43,7 @@ beforeAll(async () => {
 
   app = await createHttpApp(h.container);
   origin = await listenOnLoopback(app);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   tab = await context.newPage();
   tab.on('console', (message) => {

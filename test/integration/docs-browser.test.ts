@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createHttpApp } from '../../src/start/http-server-runner.js';
 import { startHarness, type Harness } from '../helpers/archive-harness.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { listenOnLoopback } from '../helpers/http-listen.js';
 
 /**
@@ -10,16 +11,6 @@ import { listenOnLoopback } from '../helpers/http-listen.js';
  * other origin (no CDN: the assets come from the package, served by the service).
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 let h: Harness;
 let app: FastifyInstance;
 let browser: Browser;
@@ -29,7 +20,7 @@ beforeAll(async () => {
   h = await startHarness('docs-browser', { env: { API_TOKEN: 'api-token-for-tests-0123456789abcdef' } });
   app = await createHttpApp(h.container);
   origin = await listenOnLoopback(app);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
