@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { sharp } from '../image/sharp-runtime.js';
 import { loadConfig } from '../config.js';
 import { Container } from '../container.js';
+import { dropSchema } from '../db/drop-schema.js';
 import { applyMigrations, defaultMigrationsDir } from '../db/migrator.js';
 import { splitSchema } from '../db/prisma-client.js';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -195,17 +195,6 @@ async function checkImage(url: string, size: number): Promise<string | null> {
     return `${url} is not a decodable image: ${error instanceof Error ? error.message : String(error)}`;
   }
   return null;
-}
-
-async function dropSchema(databaseUrl: string): Promise<void> {
-  const { connectionString, schema } = splitSchema(databaseUrl);
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
 }
 
 main().then(

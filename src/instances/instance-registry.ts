@@ -50,6 +50,8 @@ export class InstanceRegistry {
     private readonly repository: InstancesRepository,
     private readonly cipher: TokenCipher | null,
     private readonly envInstances: readonly ZapiInstance[],
+    /** Runs after each committed write: a service's own directory reloads, so its next request sees the change. */
+    private readonly afterWrite: () => Promise<void> = async () => undefined,
   ) {}
 
   async list(): Promise<InstanceView[]> {
@@ -88,6 +90,7 @@ export class InstanceRegistry {
         source,
       })),
     );
+    if (added.length > 0) await this.afterWrite();
     const addedSet = new Set(added);
     return { added, existing: inputs.map((input) => input.id).filter((id) => !addedSet.has(id)) };
   }
@@ -104,12 +107,14 @@ export class InstanceRegistry {
         : { enabled: change.enabled ? { value: true as const } : { value: false as const, reason: disabledReason } }),
     });
     if (!row) throw new RegistryError('not_found', `no instance ${id}`);
+    await this.afterWrite();
     return rowView(row);
   }
 
   async remove(id: string): Promise<void> {
     this.refuseEnv(id);
     if (!(await this.repository.delete(id))) throw new RegistryError('not_found', `no instance ${id}`);
+    await this.afterWrite();
   }
 
   /** Every stored token in clear (null: unreadable with the configured keys), in one read. */

@@ -71,7 +71,10 @@ export class InstanceServices {
   }
 
   registry(): InstanceRegistry {
-    return new InstanceRegistry(this.repository, this.cipher(), this.deps.config.zapi.instances);
+    return new InstanceRegistry(this.repository, this.cipher(), this.deps.config.zapi.instances, async () => {
+      // The write is committed: a failed reload here is caught up by the directory's periodic check.
+      if (this.read) await this.directory.reload().catch(() => undefined);
+    });
   }
 
   removal(): InstanceRemoval {

@@ -66,6 +66,8 @@ export interface ZapiSimulator {
   requests: RecordedZapiRequest[];
   /** Replaces the phone's behaviours; they are played in order, then the last one repeats. */
   setContact(phone: string, behaviour: ZapiBehaviour | ZapiBehaviour[]): void;
+  /** How a phone without behaviours of its own is answered (default: no picture). */
+  setFallback(fallback: (phone: string) => ZapiBehaviour): void;
   /**
    * The instance's contact list, served by `GET /contacts?page=N&pageSize=P` as Z-API does:
    * a bare array per page (1-based), no total; past the end, an empty array.
@@ -110,10 +112,11 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
   const disconnected = new Set<string>();
   const instances = new Map(options.instances.map((instance) => [instance.id, instance.token]));
   const partner = createPartnerListing();
+  let fallback = (_phone: string): ZapiBehaviour => DEFAULT_BEHAVIOUR;
 
   function nextBehaviour(phone: string): ZapiBehaviour {
     const queue = contacts.get(phone);
-    if (!queue || queue.length === 0) return DEFAULT_BEHAVIOUR;
+    if (!queue || queue.length === 0) return fallback(phone);
     return queue.length > 1 ? queue.shift()! : queue[0]!;
   }
 
@@ -191,6 +194,9 @@ export async function startZapiSimulator(options: ZapiSimulatorOptions): Promise
     requests,
     setContact(phone, behaviour) {
       contacts.set(phone, Array.isArray(behaviour) ? [...behaviour] : [behaviour]);
+    },
+    setFallback(answer) {
+      fallback = answer;
     },
     setContactList(instanceId, entries) {
       contactLists.set(

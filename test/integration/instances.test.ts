@@ -122,6 +122,8 @@ test('an instance registered over HTTP is worked by the running worker within se
     maxRequestsPerSecond: 50,
   });
   expect(JSON.stringify(created.json)).not.toContain(REG_A.token);
+  // The process that answered sees its own write at once: an app may send contacts right after.
+  expect(h.container.instances.has(REG_A.id)).toBe(true);
 
   expect((await api('POST', '/v1/instances', REG_A)).json.error).toBe('exists');
   expect((await api('POST', '/v1/instances', REG_A)).status).toBe(409);
