@@ -56,7 +56,7 @@ export function consoleDepsFrom(container: Container): ConsoleDeps {
     health: container.tenancy.health(),
     async sweepNow(instanceId) {
       if (!container.instances.has(instanceId)) return null;
-      const sweep = await container.refreshSweeper().start({ trigger: 'cli', instanceId, includeAll: false });
+      const sweep = await container.refreshSweeper().start({ trigger: 'console', instanceId, includeAll: false });
       await container.refreshQueue().runSweep(sweep.id);
       return sweep.id;
     },

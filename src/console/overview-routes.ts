@@ -24,6 +24,10 @@ export function overviewRoutes(deps: Pick<ConsoleDeps, 'overview' | 'contacts'>)
         refreshMs: OVERVIEW_REFRESH_MS,
       }),
     );
-    app.get('/overview.json', async () => (await read()).fields);
+    // The ids too: the page adds a row for an instance registered after it loaded, and drops a removed one.
+    app.get('/overview.json', async () => {
+      const { fields, instanceIds } = await read();
+      return { fields, instanceIds };
+    });
   };
 }

@@ -30,7 +30,7 @@ export interface Sweep extends Omit<RefreshSweep, 'progress'> {
 }
 
 export interface NewSweep {
-  trigger: 'schedule' | 'cli';
+  trigger: 'schedule' | 'cli' | 'console';
   instanceId: string | null;
   includeAll: boolean;
   dueBefore: Date;

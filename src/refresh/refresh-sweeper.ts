@@ -21,7 +21,7 @@ export interface RefreshSweeperDeps {
 }
 
 export interface StartOptions {
-  trigger: 'schedule' | 'cli';
+  trigger: 'schedule' | 'cli' | 'console';
   /** Only this instance; otherwise every configured one. */
   instanceId?: string | null;
   /** Every contact, due or not. */

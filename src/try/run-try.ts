@@ -19,8 +19,8 @@ import { assertPortFree, startTryService, type TryService } from './try-service.
  */
 
 const HOST = '127.0.0.1';
-const SCHEMA = 'avatar_try';
-const PREFIX = 'avatar-archiver-try';
+const DEFAULT_SCHEMA = 'avatar_try';
+const DEFAULT_PREFIX = 'avatar-archiver-try';
 const CLIENT_TOKEN = 'try-client-token';
 
 interface Options {
@@ -34,19 +34,26 @@ function readOptions(): Options {
     allowPositionals: false,
   });
   const port = Number(values.port ?? process.env.TRY_PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`--port must be 1-65535, got ${values.port}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new Error(`--port must be 1-65535, got ${values.port}`);
   const minutes = Number(values['change-every'] ?? 2);
   if (!(minutes > 0)) throw new Error(`--change-every must be a number of minutes above 0`);
   return { port, changeEveryMs: minutes * 60_000 };
 }
 
 async function main(): Promise<number> {
+  // Listened for from the start: a Ctrl-C during start-up still stops the service and cleans up.
+  const signalled = new Promise<'signal'>((resolve) => {
+    process.once('SIGINT', () => resolve('signal'));
+    process.once('SIGTERM', () => resolve('signal'));
+  });
   const options = readOptions();
   await assertPortFree(HOST, options.port);
   const origin = `http://${HOST}:${options.port}`;
   const databaseUrl = new URL(process.env.TRY_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
-  databaseUrl.searchParams.set('schema', SCHEMA);
+  if (!databaseUrl.searchParams.get('schema')) databaseUrl.searchParams.set('schema', DEFAULT_SCHEMA);
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const prefix = process.env.QUEUE_PREFIX ?? DEFAULT_PREFIX;
   const secrets = {
     API_TOKEN: `try-${randomBytes(16).toString('hex')}`,
     WEBHOOK_SECRET: `try-${randomBytes(16).toString('hex')}`,
@@ -65,7 +72,7 @@ async function main(): Promise<number> {
     await Promise.allSettled([zapi.close(), cdn.close()]);
     await Promise.allSettled([
       dropSchema(databaseUrl.toString()),
-      deleteKeysWithPrefix(redisUrl, PREFIX),
+      deleteKeysWithPrefix(redisUrl, prefix),
       rm(storageDir, { recursive: true, force: true }),
     ]);
   };
@@ -75,7 +82,7 @@ async function main(): Promise<number> {
     for (const instance of world.instances) zapi.setInstance(instance);
     // A run stopped without Ctrl-C (a kill, a crash) leaves these behind; start from nothing.
     await dropSchema(databaseUrl.toString());
-    await deleteKeysWithPrefix(redisUrl, PREFIX);
+    await deleteKeysWithPrefix(redisUrl, prefix);
     await applyMigrations(databaseUrl.toString(), defaultMigrationsDir());
 
     service = await startTryService(
@@ -84,7 +91,7 @@ async function main(): Promise<number> {
         HOME: process.env.HOME ?? tmpdir(),
         DATABASE_URL: databaseUrl.toString(),
         REDIS_URL: redisUrl,
-        QUEUE_PREFIX: PREFIX,
+        QUEUE_PREFIX: prefix,
         HOST,
         PORT: String(options.port),
         SERVICE_URL: origin,
@@ -111,10 +118,6 @@ async function main(): Promise<number> {
   }
 
   const running = service;
-  const signalled = new Promise<'signal'>((resolve) => {
-    process.once('SIGINT', () => resolve('signal'));
-    process.once('SIGTERM', () => resolve('signal'));
-  });
   const ended = await Promise.race([signalled, running.exited]);
   if (ended !== 'signal') console.error(`try: serve --worker stopped on its own (exit code ${ended})`);
   console.log('try: stopping; removing the schema, Redis keys and files');

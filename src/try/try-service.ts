@@ -45,6 +45,9 @@ export async function startTryService(env: Record<string, string>, origin: strin
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
+    // Its own process group: Ctrl-C reaches only the script, which stops the service once, gracefully
+    // (a second signal would make the service exit without finishing its jobs).
+    detached: true,
   });
   const exited = once(child, 'exit').then(([code, signal]) => (code as number | null) ?? (signal ? 1 : 0));
   try {

@@ -30,7 +30,11 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   h = await startHarness('console-browser', {
-    env: { API_TOKEN, AVATAR_URL_SECRET: 'console-browser-secret-0123456789abcdefgh' },
+    env: {
+      API_TOKEN,
+      AVATAR_URL_SECRET: 'console-browser-secret-0123456789abcdefgh',
+      INSTANCE_TOKEN_KEY: Buffer.alloc(32, 7).toString('base64'),
+    },
   });
   await h.showPicture(TWO_VERSIONS, 'cb-1a', 'console-one-a', 640);
   expect((await h.archive(TWO_VERSIONS)).state).toBe('completed');
@@ -101,6 +105,12 @@ test('the overview shows the seeded figures and refreshes them without a reload'
   await tab.locator('[data-field="all.total"]', { hasText: /^4$/ }).first().waitFor({ timeout: 12_000 });
   expect(await field('all.ARCHIVED')).toBe('3');
   expect(await text('#refreshed')).toMatch(/^Updated /);
+
+  await h.container.tenancy.registry().add({ id: 'late-customer', token: 'late-customer-token' }, 'api');
+  await tab.locator('tr[data-instance="late-customer"]').waitFor({ timeout: 12_000 });
+  expect(await field('late-customer.ARCHIVED')).toBe('0');
+  await h.container.tenancy.registry().remove('late-customer');
+  await tab.locator('tr[data-instance="late-customer"]').waitFor({ state: 'detached', timeout: 12_000 });
 }, 30_000);
 
 test('searching a phone in any spelling opens the contact with its versions', async () => {
@@ -166,6 +176,10 @@ test('instances and queues pages load', async () => {
   await tab.locator(`tr[data-instance="${INSTANCE.id}"] >> text=Sweep now`).click();
   await tab.locator('.flash.ok').waitFor();
   expect(await text('.flash.ok')).toMatch(new RegExp(`^sweep #\\d+ of ${INSTANCE.id} started`));
+  const { rows } = await h.container.database.pool.query(
+    'SELECT trigger, instance_id FROM refresh_sweeps ORDER BY id DESC LIMIT 1',
+  );
+  expect(rows[0]).toEqual({ trigger: 'console', instance_id: INSTANCE.id });
   await shot('instances');
   await tab.click('nav >> text=Queues');
   await tab.waitForSelector('text=avatar-archive', { timeout: 15_000 });

@@ -161,7 +161,10 @@ test('a wrong token shows the sign-in page again with 401; the right one gives a
   expect((await get('/admin/', jar)).response.status).toBe(200);
   const overview = await get('/admin/overview.json', jar);
   expect(overview.response.status).toBe(200);
-  expect(JSON.parse(overview.body)).toMatchObject({ 'all.total': expect.any(String) });
+  expect(JSON.parse(overview.body)).toMatchObject({
+    fields: { 'all.total': expect.any(String) },
+    instanceIds: expect.arrayContaining([expect.any(String)]),
+  });
 
   const signOut = await post('/admin/sign-out', { _csrf: csrfIn((await get('/admin/', jar)).body) }, jar);
   expect(signOut.response.status).toBe(303);
