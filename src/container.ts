@@ -66,6 +66,7 @@ export class Container {
   private readonly connections: Redis[] = [];
   private readonly closers: (() => Promise<void> | void)[] = [];
   private producerConnection: Redis | undefined;
+  private commandRedis: Redis | undefined;
   private archiveQueuesInstance: ArchiveQueues | undefined;
   private refreshQueueInstance: RefreshQueue | undefined;
   private eventDeliveryQueueInstance: EventDeliveryQueue | undefined;
@@ -438,6 +439,12 @@ export class Container {
   async close(): Promise<void> {
     for (const close of this.closers.reverse()) await close();
     await Promise.all(this.connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
+  }
+
+  /** For short commands (the console's sessions): waits for the connection, then fails after one retry when Redis is down. */
+  commandConnection(): Redis {
+    this.commandRedis ??= this.redis({ maxRetriesPerRequest: 1 });
+    return this.commandRedis;
   }
 
   /** Producers fail fast when Redis is down instead of buffering commands in memory. */

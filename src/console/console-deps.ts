@@ -10,6 +10,8 @@ import type { InstanceHealthReader } from '../instances/instance-health.js';
 import type { InstanceRegistry } from '../instances/instance-registry.js';
 import { readStatusOverview, type StatusOverview } from '../status/status-overview.js';
 import type { ArchiveObjectStore } from '../storage/object-store.js';
+import { SESSION_TTL_MS } from './session.js';
+import { ConsoleSessions } from './session-store.js';
 
 /** What the console reads and does: the services the CLI and the /v1 routes use. */
 export interface ConsoleDeps {
@@ -18,6 +20,7 @@ export interface ConsoleDeps {
   secureCookies: boolean;
   /** ADMIN_QUEUES_WRITE: Bull Board may change jobs. */
   queuesWrite: boolean;
+  sessions: ConsoleSessions;
   overview(): Promise<StatusOverview>;
   contacts: Pick<
     ContactsRepository,
@@ -44,6 +47,7 @@ export function consoleDepsFrom(container: Container): ConsoleDeps {
     apiToken: config.http.apiToken!,
     secureCookies: config.avatars.serviceUrl.startsWith('https:'),
     queuesWrite: config.http.adminQueuesWrite,
+    sessions: new ConsoleSessions(() => container.commandConnection(), config.queuePrefix, SESSION_TTL_MS),
     overview: async () => (await readStatusOverview(container)).summary,
     contacts: container.contacts,
     links: avatarLinks(config),

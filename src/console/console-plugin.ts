@@ -45,13 +45,14 @@ function pages(deps: ConsoleDeps) {
       layout: 'layout',
       viewExt: 'eta',
     });
+    app.decorateRequest('consoleSession', null);
     app.decorateReply('consoleCookies', {
       getter: () => cookies,
     });
     addSecurityHeaders(app, CONSOLE_CSP);
     app.addHook(
       'onRequest',
-      sessionGuard((url) => url === SIGN_IN_PATH || url.startsWith(`${ADMIN_PATH}/assets/`)),
+      sessionGuard(deps.sessions, (url) => url === SIGN_IN_PATH || url.startsWith(`${ADMIN_PATH}/assets/`)),
     );
     // Every form, sign-in and sign-out included, carries the session's CSRF token.
     app.addHook('preHandler', (request, reply, done) => {
@@ -61,7 +62,7 @@ function pages(deps: ConsoleDeps) {
     app.setErrorHandler((error: FastifyError, request, reply) => errorPage(error, request, reply));
 
     await app.register(assetRoutes);
-    await app.register(signInRoutes(deps.apiToken, cookies));
+    await app.register(signInRoutes(deps.apiToken, deps.sessions, cookies));
     await app.register(overviewRoutes(deps));
     await app.register(contactRoutes(deps));
     await app.register(failureRoutes(deps));

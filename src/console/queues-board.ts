@@ -15,12 +15,13 @@ export const QUEUES_PATH = `${ADMIN_PATH}/queues`;
  * @bull-board/ui in node_modules. Read-only unless ADMIN_QUEUES_WRITE=true; even then a
  * change must come from the board's own page (same origin: its API takes JSON, not forms).
  */
-export function queuesBoard(deps: Pick<ConsoleDeps, 'apiToken' | 'queuesWrite' | 'queues'>) {
+export function queuesBoard(deps: Pick<ConsoleDeps, 'apiToken' | 'queuesWrite' | 'queues' | 'sessions'>) {
   return async (app: FastifyInstance) => {
     await app.register(cookie, { secret: consoleKeys(deps.apiToken).cookieSecret });
+    app.decorateRequest('consoleSession', null);
     app.addHook(
       'onRequest',
-      sessionGuard(() => false),
+      sessionGuard(deps.sessions, () => false),
     );
     app.addHook('onRequest', async (request, reply) => {
       if (request.method === 'GET' || request.method === 'HEAD') return;

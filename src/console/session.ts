@@ -28,15 +28,27 @@ export function cookieOptions(settings: CookieSettings) {
   };
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in session's id, set by the session guard: null when signed out. */
+    consoleSession: string | null;
+  }
+}
+
 /**
- * A session is a random id and its expiry, in a cookie @fastify/cookie signs (HMAC): nothing
- * is stored server-side, and the cookie carries no part of API_TOKEN.
+ * A session is a random id and its expiry, in a cookie @fastify/cookie signs (HMAC), and
+ * the same id in ConsoleSessions (Redis), which signing out removes. The cookie carries no
+ * part of API_TOKEN.
  */
-export function startSession(reply: FastifyReply, settings: CookieSettings, now = Date.now()): string {
+export function startSession(
+  reply: FastifyReply,
+  settings: CookieSettings,
+  now = Date.now(),
+): { id: string; expiresAt: number } {
   const id = randomBytes(18).toString('base64url');
-  const expires = now + SESSION_TTL_MS;
-  reply.setCookie(SESSION_COOKIE, `${id}.${expires}`, { ...cookieOptions(settings), expires: new Date(expires) });
-  return id;
+  const expiresAt = now + SESSION_TTL_MS;
+  reply.setCookie(SESSION_COOKIE, `${id}.${expiresAt}`, { ...cookieOptions(settings), expires: new Date(expiresAt) });
+  return { id, expiresAt };
 }
 
 export function endSession(reply: FastifyReply, settings: CookieSettings): void {
@@ -45,8 +57,13 @@ export function endSession(reply: FastifyReply, settings: CookieSettings): void 
   reply.clearCookie(CSRF_COOKIE, { path, httpOnly, sameSite, secure });
 }
 
-/** The signed-in session's id, or null (no cookie, a bad signature, or expired). */
-export function sessionId(request: FastifyRequest, now = Date.now()): string | null {
+/** The signed-in session's id (see sessionGuard), or null. */
+export function sessionId(request: FastifyRequest): string | null {
+  return request.consoleSession ?? null;
+}
+
+/** The session id the cookie names, or null (no cookie, a bad signature, or expired); not yet checked in Redis. */
+export function sessionCookieId(request: FastifyRequest, now = Date.now()): string | null {
   const raw = request.cookies[SESSION_COOKIE];
   if (!raw) return null;
   const unsigned = request.unsignCookie(raw);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
 import { Container } from '../../src/container.js';
 import { createLogger } from '../../src/logger.js';
@@ -170,6 +171,45 @@ test('a wrong token shows the sign-in page again with 401; the right one gives a
   expect(signOut.response.status).toBe(303);
   expect(jar.cookies.has('aa_session')).toBe(false);
   expect((await get('/admin/', jar)).response.status).toBe(302);
+});
+
+test('signing out ends the session on the server: a copy of the cookie no longer signs in, other browsers stay in', async () => {
+  const first = await signIn();
+  const copied = new Jar();
+  for (const [name, value] of first.cookies) copied.cookies.set(name, value);
+  const other = await signIn();
+  expect((await get('/admin/', copied)).response.status).toBe(200);
+
+  const sessionKey = `${h.config.queuePrefix}:console-sessions`;
+  const redis = new Redis(h.config.redisUrl);
+  const members = await redis.zrange(sessionKey, 0, -1);
+  redis.disconnect();
+  expect(members.length).toBeGreaterThanOrEqual(2);
+  const cookieValue = decodeURIComponent(first.cookies.get('aa_session')!);
+  for (const member of members) {
+    expect(member).toMatch(/^[0-9a-f]{64}$/);
+    expect(cookieValue).not.toContain(member);
+  }
+
+  const page = await get('/admin/', first);
+  expect((await post('/admin/sign-out', { _csrf: csrfIn(page.body) }, first)).response.status).toBe(303);
+  const replay = await get('/admin/', copied);
+  expect(replay.response.status).toBe(302);
+  expect(replay.response.headers.get('location')).toBe('/admin/sign-in');
+  expect((await get('/admin/overview.json', copied)).response.status).toBe(401);
+  expect((await get('/admin/queues/', copied)).response.status).toBe(302);
+  expect((await get('/admin/', other)).response.status).toBe(200);
+});
+
+test('"sign out everywhere" ends every session', async () => {
+  const [one, two] = [await signIn(), await signIn()];
+  const page = await get('/admin/', one);
+  expect(page.body).toContain('Sign out everywhere');
+  const answer = await post('/admin/sign-out', { _csrf: csrfIn(page.body), everywhere: 'true' }, one);
+  expect(answer.response.status).toBe(303);
+  expect((await get('/admin/', one)).response.status).toBe(302);
+  expect((await get('/admin/', two)).response.status).toBe(302);
+  expect(logLines.some((line) => line.includes('every session signed out'))).toBe(true);
 });
 
 test('Secure cookies when SERVICE_URL is https', async () => {
