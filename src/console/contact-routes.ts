@@ -83,10 +83,15 @@ export function contactRoutes(deps: Deps) {
 
     app.post('/contacts/:instanceId/:phone/erase', async (request, reply) => {
       const { instanceId, phone } = request.params as ContactParams;
-      const result = await deps.eraser.erase(instanceId, phone, { keepContact: false });
+      const optOut = (request.body as { optOut?: unknown } | undefined)?.optOut === 'true';
+      const result = await deps.eraser.erase(instanceId, phone, { keepContact: optOut });
       if (!result.found) return backWith(reply, `${ADMIN_PATH}/contacts`, 'error', `no contact ${phone}`);
-      const text = `erased ${phone} of ${instanceId}: ${result.versionsDeleted} version(s), ${result.objectsDeleted} object(s)`;
-      return backWith(reply, `${ADMIN_PATH}/contacts`, 'ok', text);
+      const removed = `${result.versionsDeleted} version(s), ${result.objectsDeleted} object(s)`;
+      if (optOut) {
+        const text = `erased ${phone}'s pictures (${removed}); the contact stays, opted out of archiving`;
+        return backWith(reply, contactPath(instanceId, phone), 'ok', text);
+      }
+      return backWith(reply, `${ADMIN_PATH}/contacts`, 'ok', `erased ${phone} of ${instanceId}: ${removed}`);
     });
 
     // Thumbnails from the store itself, behind the sign-in: same origin in every delivery mode.

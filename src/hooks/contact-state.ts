@@ -24,6 +24,8 @@ export interface ContactState {
   lastError: string | null;
   lastErrorAt: string | null;
   consecutiveFailures: number;
+  /** Erased with opt-out (`DELETE ...?optOut=true`, the console's erase): never archived again, whoever asks. */
+  optedOut: boolean;
 }
 
 export async function readContactState(
@@ -55,5 +57,6 @@ export async function readContactState(
     lastError: contact.lastError,
     lastErrorAt: contact.lastErrorAt?.toISOString() ?? null,
     consecutiveFailures: contact.consecutiveFailures,
+    optedOut: contact.doNotArchive,
   };
 }

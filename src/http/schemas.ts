@@ -67,6 +67,7 @@ export const contactState = z.object({
   lastError: z.string().nullable(),
   lastErrorAt: z.string().nullable(),
   consecutiveFailures: z.number(),
+  optedOut: z.boolean().describe('erased with optOut: the row is kept so it is never archived again'),
 });
 
 export const errorBody = z.object({ error: z.string(), message: z.string() });

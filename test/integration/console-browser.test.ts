@@ -170,6 +170,18 @@ test('erasing asks for confirmation first', async () => {
   await expect(h.contact(ONE_VERSION)).rejects.toThrow();
 }, 30_000);
 
+test('erasing with opt-out removes the pictures but keeps the contact, never archived again', async () => {
+  await tab.goto(`${origin}/admin/contacts/${INSTANCE.id}/${LATE}/erase`);
+  await tab.check('#opt-out');
+  await Promise.all([tab.waitForURL(`**/admin/contacts/${INSTANCE.id}/${LATE}`), tab.click('#confirm-erase')]);
+  expect(await text('.flash.ok')).toContain('opted out of archiving');
+  expect(await text('#opted-out')).toContain('never archived again');
+  expect(await tab.locator('#refresh-now').count()).toBe(0);
+  expect(await tab.locator('.version img').count()).toBe(0);
+  const contact = await h.contact(LATE);
+  expect([contact.doNotArchive, contact.avatarUrl]).toEqual([true, null]);
+}, 30_000);
+
 test('instances and queues pages load', async () => {
   await tab.click('nav >> text=Instances');
   expect(await text(`tr[data-instance="${INSTANCE.id}"]`)).toContain('enabled');
