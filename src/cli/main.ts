@@ -8,6 +8,7 @@ import { EndpointError } from '../events/event-endpoints.js';
 import { buildProgram } from './program.js';
 
 const EXIT_USAGE = 2;
+const FAILED_EXIT_GRACE_MS = 3_000;
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
@@ -16,6 +17,9 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     process.exitCode = exitCodeFor(error);
+    // A command that failed has nothing left to do: if a half-started service still holds the
+    // event loop (a socket, a timer), it must not keep the process alive and look healthy.
+    setTimeout(() => process.exit(), FAILED_EXIT_GRACE_MS).unref();
   }
 }
 

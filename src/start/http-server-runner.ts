@@ -14,7 +14,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** The HTTP service over the container's adapters, not yet listening (tests inject into it). */
+/** The HTTP service over the container's adapters, not yet app (tests inject into it). */
 export async function createHttpApp(container: Container): Promise<FastifyInstance> {
   const { config } = container;
   if (config.http.apiToken === null) throw new Error('the HTTP service needs API_TOKEN');
@@ -52,8 +52,16 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
 export async function startHttpServer(container: Container, options: { withWorker: boolean }): Promise<RunningServer> {
   const { config, logger } = container;
   const worker = options.withWorker ? await startArchiveWorker(container) : null;
-  const app = await createHttpApp(container);
-  await app.listen({ host: config.http.host, port: config.http.port });
+  let app: FastifyInstance | undefined;
+  try {
+    app = await createHttpApp(container);
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (error) {
+    // The worker already runs: let its active jobs finish before the failure is reported.
+    await app?.close().catch(() => undefined);
+    await worker?.closeWorkers().catch(() => undefined);
+    throw error;
+  }
   logger.info(
     {
       address: app
@@ -62,10 +70,10 @@ export async function startHttpServer(container: Container, options: { withWorke
       worker: options.withWorker,
       webhook: config.http.webhookSecret !== null,
     },
-    'HTTP service listening',
+    'HTTP service app',
   );
   return {
-    app,
+    app: app,
     worker,
     async stop() {
       await app.close();

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -95,3 +97,33 @@ test('serve --worker without S3 is ready, archives into STORAGE_DIR and serves t
   }
   expect(service.output.stdout).toMatch(/"msg":"service and worker stopped"/);
 }, 120_000);
+
+test('serve --worker on a port already taken exits 1 with the reason, instead of hanging half-started', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const { port } = taken.address() as AddressInfo;
+  const service = startCli(['serve', '--worker'], {
+    ...baseEnvironment(),
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: queuePrefix,
+    API_TOKEN: 'fs-cli-api-token-0123456789abcdef',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    STORAGE_DIR: storageDir,
+  });
+  try {
+    // The bound is for a hang (the old behaviour), not a timing expectation.
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([
+      once(service.child, 'exit') as Promise<[number | null]>,
+      new Promise<['hung']>((resolve) => (timer = setTimeout(() => resolve(['hung']), 45_000))),
+    ]);
+    clearTimeout(timer);
+    expect(exit[0]).toBe(1);
+    expect(service.output.stderr).toContain('EADDRINUSE');
+  } finally {
+    await service.stop();
+    await new Promise((resolve) => taken.close(resolve));
+  }
+}, 60_000);

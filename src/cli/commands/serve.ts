@@ -17,5 +17,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     async () => (await starting).stop(),
     withWorker ? 'service and worker stopped' : 'service stopped',
   );
-  await starting;
+  await starting.catch(async (error: unknown) => {
+    await container.close().catch(() => undefined);
+    throw error;
+  });
 }

@@ -9,9 +9,14 @@ export async function workerCommand(): Promise<void> {
   const { config, logger } = container;
   const starting = (async () => {
     const running = await startArchiveWorker(container);
-    const metricsApp = config.http.metricsPort === null ? null : await buildMetricsApp(logger, container.metrics());
-    await metricsApp?.listen({ host: config.http.host, port: config.http.metricsPort! });
-    return { running, metricsApp };
+    try {
+      const metricsApp = config.http.metricsPort === null ? null : await buildMetricsApp(logger, container.metrics());
+      await metricsApp?.listen({ host: config.http.host, port: config.http.metricsPort! });
+      return { running, metricsApp };
+    } catch (error) {
+      await running.closeWorkers().catch(() => undefined);
+      throw error;
+    }
   })();
   // Listening before the workers start: a signal during start-up still stops them gracefully.
   runUntilSignal(
@@ -23,5 +28,8 @@ export async function workerCommand(): Promise<void> {
     },
     'worker stopped',
   );
-  await starting;
+  await starting.catch(async (error: unknown) => {
+    await container.close().catch(() => undefined);
+    throw error;
+  });
 }
