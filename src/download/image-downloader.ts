@@ -1,10 +1,8 @@
-import http from 'node:http';
-import https from 'node:https';
-import got, { RequestError, TimeoutError, type Got, type PlainResponse, type Request } from 'got';
+import { RequestError, TimeoutError, type Got, type PlainResponse, type Request } from 'got';
 import { ArchiveError, ErrorCode } from '../errors.js';
 import type { DownloadedImage, ImageDownloader } from '../pipeline/ports.js';
 import { readBoundedBody, tooLarge } from './bounded-body.js';
-import { createGuardedLookup } from './guarded-lookup.js';
+import { guardedHttpClient } from './guarded-http-client.js';
 import { errorForStatus } from './http-status-failures.js';
 import { sniffImageFormat } from './image-signature.js';
 import { assertTargetAllowed, blocked, parseTarget, type TargetPolicy } from './target-policy.js';
@@ -46,29 +44,23 @@ export function createImageDownloader(options: DownloaderOptions): ClosableImage
     allowedHosts: options.allowedHosts,
     allowPrivateNetworks: options.allowPrivateNetworks,
   };
-  // Own agents: pooled sockets are keyed by host and port only, so sharing Node's global
-  // agents could hand this downloader a socket opened without the address guard.
-  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-  const client = got.extend({
-    agent: agents,
-    dnsLookup: createGuardedLookup({ allowPrivateNetworks: options.allowPrivateNetworks }),
-    followRedirect: false,
-    throwHttpErrors: false,
-    // Compressed bodies would make the byte cap count the wrong bytes; images are not compressed.
-    decompress: false,
-    // BullMQ owns retries, with backoff and a fresh link.
-    retry: { limit: 0 },
-    timeout: {
-      lookup: Math.min(CONNECT_TIMEOUT_MS, options.timeoutMs),
-      connect: Math.min(CONNECT_TIMEOUT_MS, options.timeoutMs),
-      secureConnect: Math.min(CONNECT_TIMEOUT_MS, options.timeoutMs),
-      send: Math.min(READ_TIMEOUT_MS, options.timeoutMs),
-      response: Math.min(READ_TIMEOUT_MS, options.timeoutMs),
-      socket: Math.min(READ_TIMEOUT_MS, options.timeoutMs),
-    },
-    headers: {
-      'user-agent': options.userAgent ?? DEFAULT_USER_AGENT,
-      accept: 'image/webp,image/png,image/jpeg,image/gif;q=0.9,*/*;q=0.1',
+  const { client, close } = guardedHttpClient({
+    allowPrivateNetworks: options.allowPrivateNetworks,
+    extend: {
+      // Compressed bodies would make the byte cap count the wrong bytes; images are not compressed.
+      decompress: false,
+      timeout: {
+        lookup: Math.min(CONNECT_TIMEOUT_MS, options.timeoutMs),
+        connect: Math.min(CONNECT_TIMEOUT_MS, options.timeoutMs),
+        secureConnect: Math.min(CONNECT_TIMEOUT_MS, options.timeoutMs),
+        send: Math.min(READ_TIMEOUT_MS, options.timeoutMs),
+        response: Math.min(READ_TIMEOUT_MS, options.timeoutMs),
+        socket: Math.min(READ_TIMEOUT_MS, options.timeoutMs),
+      },
+      headers: {
+        'user-agent': options.userAgent ?? DEFAULT_USER_AGENT,
+        accept: 'image/webp,image/png,image/jpeg,image/gif;q=0.9,*/*;q=0.1',
+      },
     },
   });
 
@@ -118,10 +110,7 @@ export function createImageDownloader(options: DownloaderOptions): ClosableImage
         clearTimeout(timer);
       }
     },
-    close() {
-      agents.http.destroy();
-      agents.https.destroy();
-    },
+    close,
   };
 }
 

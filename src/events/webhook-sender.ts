@@ -1,7 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
-import got, { RequestError } from 'got';
-import { createGuardedLookup } from '../download/guarded-lookup.js';
+import { RequestError } from 'got';
+import { guardedHttpClient } from '../download/guarded-http-client.js';
 import { endpointUrlProblem } from './endpoint-url.js';
 
 export interface SenderOptions {
@@ -28,16 +26,12 @@ const MAX_ERROR_CHARS = 300;
  * redirects are followed: a receiver that moved answers 3xx, a failed attempt.
  */
 export function createWebhookSender(options: SenderOptions): WebhookSender {
-  // Own agents: pooled sockets are keyed by host and port only, never shared with unguarded ones.
-  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-  const client = got.extend({
-    agent: agents,
-    dnsLookup: createGuardedLookup({ allowPrivateNetworks: options.allowPrivateNetworks }),
-    followRedirect: false,
-    throwHttpErrors: false,
-    retry: { limit: 0 },
-    timeout: { request: options.timeoutMs },
-    headers: { 'user-agent': options.userAgent ?? 'avatar-archiver webhooks' },
+  const { client, close } = guardedHttpClient({
+    allowPrivateNetworks: options.allowPrivateNetworks,
+    extend: {
+      timeout: { request: options.timeoutMs },
+      headers: { 'user-agent': options.userAgent ?? 'avatar-archiver webhooks' },
+    },
   });
   return {
     async send(url, body, headers) {
@@ -67,9 +61,6 @@ export function createWebhookSender(options: SenderOptions): WebhookSender {
         request.resume();
       });
     },
-    close() {
-      agents.http.destroy();
-      agents.https.destroy();
-    },
+    close,
   };
 }
