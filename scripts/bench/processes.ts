@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { stopChild as stopChildWithin } from '../../src/start/stop-child.js';
 
 /** Child processes of the bench (run from source through tsx) and what /proc says about them. */
 
@@ -40,13 +41,8 @@ export function runTs(entry: string, args: string[], env: NodeJS.ProcessEnv): Pr
 }
 
 /** SIGTERM (graceful for the worker and the sweep bench), then SIGKILL after a grace period. */
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
+export function stopChild(child: ChildProcess): Promise<void> {
+  return stopChildWithin(child, STOP_GRACE_MS);
 }
 
 export async function stopAllChildren(): Promise<void> {

@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from '../start/stop-child.js';
 
 /**
  * The real `avatar-archiver serve --worker`, run from source as a child process, so what
@@ -53,10 +54,10 @@ export async function startTryService(env: Record<string, string>, origin: strin
   try {
     await waitUntilReady(origin, exited);
   } catch (error) {
-    await stopChild(child);
+    await stopChild(child, STOP_GRACE_MS);
     throw error;
   }
-  return { origin, exited, stop: () => stopChild(child) };
+  return { origin, exited, stop: () => stopChild(child, STOP_GRACE_MS) };
 }
 
 async function waitUntilReady(origin: string, exited: Promise<number>): Promise<void> {
@@ -74,13 +75,4 @@ async function waitUntilReady(origin: string, exited: Promise<number>): Promise<
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`serve --worker was not ready at ${origin}/readyz within ${READY_TIMEOUT_MS / 1000} s`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
 }
