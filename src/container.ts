@@ -145,8 +145,8 @@ export class Container {
     });
   }
 
-  /** The delivery worker (not started); `overrides` let tests shorten the schedule and the busy wait. */
-  eventDeliveryWorker(overrides: Partial<Pick<DeliveryWorkerOptions, 'retryScheduleMs' | 'busyDelayMs'>> = {}) {
+  /** The delivery worker (not started); `overrides` let tests shorten the schedule and a parked job's wait. */
+  eventDeliveryWorker(overrides: Partial<Pick<DeliveryWorkerOptions, 'retryScheduleMs' | 'parkedRetryMs'>> = {}) {
     const { events, queuePrefix } = this.config;
     const sender = createWebhookSender({
       allowPrivateNetworks: events.allowPrivateNetworks,

@@ -125,7 +125,7 @@ export interface EventHarness {
 
 export async function startEventHarness(
   label: string,
-  options: { env?: Record<string, string>; worker?: Partial<Pick<DeliveryWorkerOptions, 'busyDelayMs'>> } = {},
+  options: { env?: Record<string, string>; worker?: Partial<Pick<DeliveryWorkerOptions, 'parkedRetryMs'>> } = {},
 ): Promise<EventHarness> {
   const db = await createIsolatedDatabase(label);
   await applyMigrations(db.url, defaultMigrationsDir());
