@@ -64,8 +64,8 @@ export function signingSecrets(cipher: TokenCipher, delivery: DeliveryToSend, no
  * can lengthen it and a replay can start a fresh budget. At most EVENT_CONCURRENCY_PER_ENDPOINT
  * attempts per endpoint are in flight (EndpointSlots); a job that finds none free parks in
  * the delayed set, spending no attempt, and the worker's slots go to other endpoints. Each
- * attempt that ends promotes the endpoint's oldest parked job; the long delay it parked
- * with only matters when that wake-up never comes.
+ * attempt that ends promotes the endpoint's oldest parked jobs, one per free slot; the long
+ * delay they parked with only matters when that wake-up never comes.
  */
 export function createDeliveryWorker(
   connection: Redis,
@@ -130,8 +130,8 @@ export function createDeliveryWorker(
     if (!(await options.slots.acquireOrPark(delivery.endpointId, holder, parked))) {
       await job.moveToDelayed(Date.now() + parkedMin + Math.floor(Math.random() * (parkedMax - parkedMin)), token);
       // A release between the park and the move took this job to wake while it was still
-      // active, so its promotion failed: the job promotes itself instead.
-      // Past the move the job is no longer this worker's: a failure here leaves it to its delay.
+      // active, so its promotion failed: the job promotes itself instead. A failure here
+      // leaves it to its delay, since past the move the job is no longer this worker's.
       try {
         if (!(await options.slots.isParked(delivery.endpointId, jobId))) await promote(jobId);
       } catch (error) {
