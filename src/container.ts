@@ -146,8 +146,13 @@ export class Container {
     });
   }
 
-  /** The delivery worker (not started); `overrides` let tests shorten the schedule and the busy wait. */
-  eventDeliveryWorker(overrides: Partial<Pick<DeliveryWorkerOptions, 'retryScheduleMs' | 'busyDelayMs'>> = {}) {
+  /**
+   * The delivery worker (not started); `overrides` let tests shorten the schedule and a parked
+   * job's wait, or stand in for the slots to stage a race.
+   */
+  eventDeliveryWorker(
+    overrides: Partial<Pick<DeliveryWorkerOptions, 'retryScheduleMs' | 'parkedRetryMs' | 'slots'>> = {},
+  ) {
     const { events, queuePrefix } = this.config;
     const sender = createWebhookSender({
       allowPrivateNetworks: events.allowPrivateNetworks,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TokenCipher } from '../instances/token-cipher.js';
 import type { Logger } from '../logger.js';
@@ -23,13 +23,18 @@ export interface DeliveryWorkerOptions {
   sender: WebhookSender;
   cipher: TokenCipher | null;
   metrics: Metrics;
-  /** How long a job that found its endpoint's slots all taken waits before trying again: [min, max). */
-  busyDelayMs?: readonly [number, number];
+  /**
+   * How long a job parked for a slot waits before trying again when no release wakes it (the
+   * worker that held the slot died, or died before waking it): [min, max).
+   */
+  parkedRetryMs?: readonly [number, number];
 }
 
 export type DeliveryOutcome = 'succeeded' | 'retry' | 'dead' | 'skipped';
 
-const DEFAULT_BUSY_DELAY_MS = [100, 400] as const;
+const DEFAULT_PARKED_RETRY_MS = [5_000, 10_000] as const;
+/** Rounds of waking more parked jobs when those popped had already left (ran on their own, or gone). */
+const WAKE_ROUNDS = 3;
 
 /** The Standard Webhooks body: its bytes are what is signed, so it is built once per attempt. */
 export function deliveryBody(delivery: Pick<DeliveryToSend, 'type' | 'occurredAt' | 'payload'>): string {
@@ -57,17 +62,36 @@ export function signingSecrets(cipher: TokenCipher, delivery: DeliveryToSend, no
  * attempts: a failed attempt is recorded in event_deliveries and the job moves back to the
  * delayed set for the schedule's next step (moveToDelayed + DelayedError), so a Retry-After
  * can lengthen it and a replay can start a fresh budget. At most EVENT_CONCURRENCY_PER_ENDPOINT
- * attempts per endpoint are in flight (EndpointSlots); a job that finds none free waits a
- * short jittered delay, spending no attempt, and the worker's slots go to other endpoints.
+ * attempts per endpoint are in flight (EndpointSlots); a job that finds none free parks in
+ * the delayed set, spending no attempt, and the worker's slots go to other endpoints. Each
+ * attempt that ends promotes the endpoint's oldest parked jobs, one per free slot; the long
+ * delay they parked with only matters when that wake-up never comes.
  */
 export function createDeliveryWorker(
   connection: Redis,
   logger: Logger,
   options: DeliveryWorkerOptions,
 ): Worker<EventDeliveryJobData, DeliveryOutcome> {
-  const [busyMin, busyMax] = options.busyDelayMs ?? DEFAULT_BUSY_DELAY_MS;
+  const [parkedMin, parkedMax] = options.parkedRetryMs ?? DEFAULT_PARKED_RETRY_MS;
   const counted = (endpoint: string, outcome: 'succeeded' | 'retry' | 'dead') =>
     options.metrics.eventDeliveries.inc({ endpoint, outcome });
+
+  /** False when the job is not delayed any more: already promoted, running, or gone. */
+  const promote = async (jobId: string): Promise<boolean> => {
+    const parkedJob = await Job.fromId(worker, jobId);
+    if (!parkedJob) return false;
+    return parkedJob.promote().then(
+      () => true,
+      () => false,
+    );
+  };
+  const wakeParked = async (endpointId: string, jobIds: string[]): Promise<void> => {
+    for (let round = 0; jobIds.length > 0 && round < WAKE_ROUNDS; round += 1) {
+      const missed = (await Promise.all(jobIds.map(promote))).filter((woken) => !woken).length;
+      if (missed === 0) return;
+      jobIds = await options.slots.nextParked(endpointId, missed);
+    }
+  };
 
   const processor = async (
     job: Job<EventDeliveryJobData, DeliveryOutcome>,
@@ -100,9 +124,20 @@ export function createDeliveryWorker(
     if (delivery.nextAttemptAt !== null && delivery.nextAttemptAt.getTime() > Date.now() + 1_000) {
       return later(delivery.nextAttemptAt.getTime());
     }
-    const holder = `${job.id}:${randomBytes(6).toString('hex')}`;
-    if (!(await options.slots.acquire(delivery.endpointId, holder))) {
-      return later(Date.now() + busyMin + Math.floor(Math.random() * (busyMax - busyMin)));
+    const jobId = String(job.id);
+    const holder = `${jobId}:${randomBytes(6).toString('hex')}`;
+    const parked = { id: jobId, createdAt: job.timestamp };
+    if (!(await options.slots.acquireOrPark(delivery.endpointId, holder, parked))) {
+      await job.moveToDelayed(Date.now() + parkedMin + Math.floor(Math.random() * (parkedMax - parkedMin)), token);
+      // A release between the park and the move took this job to wake while it was still
+      // active, so its promotion failed: the job promotes itself instead. A failure here
+      // leaves it to its delay, since past the move the job is no longer this worker's.
+      try {
+        if (!(await options.slots.isParked(delivery.endpointId, jobId))) await promote(jobId);
+      } catch (error) {
+        log.warn({ error: error instanceof Error ? error.message : String(error) }, 'parked delivery not re-checked');
+      }
+      throw new DelayedError();
     }
     let result: Awaited<ReturnType<WebhookSender['send']>>;
     try {
@@ -122,7 +157,11 @@ export function createDeliveryWorker(
         }
       }
     } finally {
-      await options.slots.release(delivery.endpointId, holder);
+      const toWake = await options.slots.release(delivery.endpointId, holder);
+      // The attempt is over whatever happens here: a parked job not woken runs after its delay.
+      await wakeParked(delivery.endpointId, toWake).catch((error: unknown) =>
+        log.warn({ error: error instanceof Error ? error.message : String(error) }, 'waking parked deliveries failed'),
+      );
     }
     result ??= { error: 'not sent' };
     // Replayed (or changed otherwise) during the attempt: run again on the row as it is now.
@@ -178,10 +217,11 @@ export function createDeliveryWorker(
     return later(at);
   };
 
-  return new Worker<EventDeliveryJobData, DeliveryOutcome>(EVENT_DELIVERY_QUEUE, processor, {
+  const worker = new Worker<EventDeliveryJobData, DeliveryOutcome>(EVENT_DELIVERY_QUEUE, processor, {
     connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
     autorun: false,
   });
+  return worker;
 }

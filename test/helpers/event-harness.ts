@@ -37,6 +37,8 @@ export interface Answer {
   status: number;
   headers?: Record<string, string>;
   delayMs?: number;
+  /** Answers once this settles (after delayMs, if also given): holds a request until the test lets go. */
+  until?: Promise<unknown>;
 }
 
 export interface Receiver {
@@ -84,8 +86,9 @@ export async function startReceiver(): Promise<Receiver> {
         response.writeHead(answer.status, answer.headers ?? {});
         response.end('ok');
       };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
-      else send();
+      const delayed = () => (answer.delayMs ? setTimeout(send, answer.delayMs) : send());
+      if (answer.until) void answer.until.then(delayed, delayed);
+      else delayed();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -125,7 +128,7 @@ export interface EventHarness {
 
 export async function startEventHarness(
   label: string,
-  options: { env?: Record<string, string>; worker?: Partial<Pick<DeliveryWorkerOptions, 'busyDelayMs'>> } = {},
+  options: { env?: Record<string, string>; worker?: Partial<Pick<DeliveryWorkerOptions, 'parkedRetryMs'>> } = {},
 ): Promise<EventHarness> {
   const db = await createIsolatedDatabase(label);
   await applyMigrations(db.url, defaultMigrationsDir());
