@@ -1,7 +1,7 @@
 /**
  * `npm run docs:generate`: rewrites the generated parts of docs/configuration.md (from the
- * config schema in src/config.ts) and docs/cli.md (from the commands in src/cli/program.ts).
- * `--check` writes nothing and exits 1 when a file is stale.
+ * config schema in src/config/env-schema.ts) and docs/cli.md (from the commands in
+ * src/cli/program.ts). `--check` writes nothing and exits 1 when a file is stale.
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -10,7 +10,9 @@ import { configVariables, expectedContent, GENERATED_DOCS, REGENERATE, ROOT } fr
 const check = process.argv.includes('--check');
 const undescribed = configVariables().filter((variable) => !variable.description);
 if (undescribed.length > 0) {
-  console.error(`src/config.ts: give ${undescribed.map((variable) => variable.name).join(', ')} a .describe() first`);
+  console.error(
+    `src/config/env-schema.ts: give ${undescribed.map((variable) => variable.name).join(', ')} a .describe() first`,
+  );
   process.exit(1);
 }
 

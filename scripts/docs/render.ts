@@ -8,10 +8,10 @@ import { buildProgram } from '../../src/cli/program.js';
 import { configSchema } from '../../src/config.js';
 
 /**
- * The generated parts of docs/: docs/configuration.md from the config schema (src/config.ts),
- * docs/cli.md from the commander program (src/cli/program.ts). Each file keeps its hand-written
- * prose; only the text between its BEGIN/END GENERATED markers is replaced. Used by
- * `npm run docs:generate` and by the test that fails while a file is stale.
+ * The generated parts of docs/: docs/configuration.md from the config schema
+ * (src/config/env-schema.ts), docs/cli.md from the commander program (src/cli/program.ts). Each
+ * file keeps its hand-written prose; only the text between its BEGIN/END GENERATED markers is
+ * replaced. Used by `npm run docs:generate` and by the test that fails while a file is stale.
  */
 
 export const REGENERATE = 'npm run docs:generate';

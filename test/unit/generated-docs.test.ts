@@ -8,9 +8,9 @@ import {
 } from '../../scripts/docs/render.js';
 
 /**
- * docs/configuration.md and docs/cli.md are generated from src/config.ts and src/cli/program.ts
- * (scripts/generate-docs.ts). These fail when a variable has no description or a file no
- * longer matches what the code would generate.
+ * docs/configuration.md and docs/cli.md are generated from src/config/env-schema.ts and
+ * src/cli/program.ts (scripts/generate-docs.ts). These fail when a variable has no description
+ * or a file no longer matches what the code would generate.
  */
 
 test('every configuration variable has a description', () => {
@@ -19,7 +19,7 @@ test('every configuration variable has a description', () => {
     .map((variable) => variable.name);
   if (undescribed.length > 0) {
     throw new Error(
-      `give these variables a .describe() in src/config.ts, then run ${REGENERATE}: ${undescribed.join(', ')}`,
+      `give these variables a .describe() in src/config/env-schema.ts, then run ${REGENERATE}: ${undescribed.join(', ')}`,
     );
   }
   expect(configVariables().length).toBeGreaterThan(50);
