@@ -63,7 +63,8 @@ export async function buildTryWorld(
   }
 
   const [changing, hidden, corrupt] = [contacts[0]!, contacts[1]!, contacts[2]!];
-  changing.note = `changes picture every ${Math.round(options.changeEveryMs / 60_000)} min`;
+  const every = options.changeEveryMs;
+  changing.note = `changes picture every ${every >= 60_000 ? `${every / 60_000} min` : `${Math.round(every / 1000)} s`}`;
   hidden.note = 'shows no picture';
   zapi.setContact(hidden.phone, { type: 'none', shape: 'null' });
   corrupt.note = 'corrupt picture first: fails, then "Retry" on the Failures page archives it';

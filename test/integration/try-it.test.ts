@@ -27,10 +27,14 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   const port = await freePort();
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/try/run-try.ts', '--port', String(port)], {
-    env: { ...process.env, TRY_DATABASE_URL: database.url, QUEUE_PREFIX: prefix, REDIS_URL: TEST_REDIS_URL },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/try/run-try.ts', '--port', String(port), '--change-every', '0.05'],
+    {
+      env: { ...process.env, TRY_DATABASE_URL: database.url, QUEUE_PREFIX: prefix, REDIS_URL: TEST_REDIS_URL },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await waitFor(
@@ -96,6 +100,23 @@ test('a contact found by phone shows its archived picture at every size', async 
     'the pictures loaded',
   );
 }, 30_000);
+
+test('the contact that changes its picture gets a second version from "Refresh now"', async () => {
+  // --change-every 0.05: its picture changes every 3 s here (every 2 min by default).
+  await tab.goto(`${origin}/admin/contacts/acme-store/5511981000001`);
+  await waitFor(
+    async () => {
+      if ((await tab.locator('#version-count').innerText()) === '2') return true;
+      await tab.click('#refresh-now');
+      await tab.locator('.flash.ok').waitFor();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await tab.reload();
+      return (await tab.locator('#version-count').innerText()) === '2';
+    },
+    40_000,
+    'a second version',
+  );
+}, 60_000);
 
 test('the failed contact is retried from the failures page and archived', async () => {
   await tab.click('nav >> text=Failures');
