@@ -16,9 +16,8 @@ import { EndpointSlots } from './events/endpoint-slots.js';
 import { EventServices } from './events/event-services.js';
 import { createWebhookSender } from './events/webhook-sender.js';
 import { TokenCipher } from './instances/token-cipher.js';
-import { InstanceBreakers } from './jobs/instance-breaker.js';
 import { RedisConnections } from './jobs/redis-connections.js';
-import { ZapiCallBudget } from './jobs/zapi-call-budget.js';
+import { ZapiServices } from './jobs/zapi-services.js';
 import type { Logger } from './logger.js';
 import type { ArchiveServiceFor } from './jobs/archive-worker.js';
 import { Metrics } from './metrics/metrics.js';
@@ -31,8 +30,6 @@ import { probeAll } from './http/readiness.js';
 import { openObjectStore } from './storage/open-object-store.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
 import type { ArchiveObjectStore, PresigningStore } from './storage/object-store.js';
-import { createZapiStatus } from './zapi/zapi-status.js';
-import { createZapiContacts, type ZapiContactsSource } from './zapi/zapi-contacts.js';
 
 /**
  * Builds every adapter from the config, once, and closes them in reverse order. Entry
@@ -55,15 +52,15 @@ export class Container {
   readonly erasure: ErasureServices;
   /** The avatar events' outbox relay and webhook endpoints. */
   readonly events: EventServices;
+  /** The per-instance Z-API call budget and breakers, and Z-API's contact list. */
+  readonly zapi: ZapiServices;
   private readonly redis: RedisConnections;
   private readonly closers: (() => Promise<void> | void)[] = [];
   private archiveQueuesInstance: ArchiveQueues | undefined;
   private refreshQueueInstance: RefreshQueue | undefined;
   private eventDeliveryQueueInstance: EventDeliveryQueue | undefined;
-  private budgetInstance: ZapiCallBudget | undefined;
   private objectStoreInstance: ArchiveObjectStore | undefined;
   private metricsInstance: Metrics | undefined;
-  private breakersInstance: InstanceBreakers | undefined;
 
   constructor(
     readonly config: Config,
@@ -92,12 +89,19 @@ export class Container {
       contacts: this.contacts,
       queues: () => this.archiveQueues(),
       eraser: () => this.erasure.contactEraser(),
-      breakers: () => this.breakers(),
-      budget: () => this.zapiCallBudget(),
+      breakers: () => this.zapi.breakers(),
+      budget: () => this.zapi.budget(),
       redis: () => this.producer(),
       onClose,
     });
     this.instances = this.tenancy.directory;
+    this.zapi = new ZapiServices({
+      config,
+      logger,
+      instances: this.instances,
+      redis: () => this.producer(),
+      queues: () => this.archiveQueues(),
+    });
     this.intake = new IntakeServices({
       config,
       logger,
@@ -107,8 +111,8 @@ export class Container {
       sweeps: this.sweeps,
       redis: this.redis,
       queues: () => this.archiveQueues(),
-      breakers: () => this.breakers(),
-      budget: () => this.zapiCallBudget(),
+      breakers: () => this.zapi.breakers(),
+      budget: () => this.zapi.budget(),
       metrics: () => this.metrics(),
       onClose,
     });
@@ -185,23 +189,6 @@ export class Container {
     return tokenKey ? new TokenCipher(tokenKey, previousKeys) : null;
   }
 
-  zapiCallBudget(): ZapiCallBudget {
-    this.budgetInstance ??= new ZapiCallBudget(
-      this.producer(),
-      this.config.queuePrefix,
-      this.config.worker.maxRequestsPerSecond,
-      this.config.worker.maxRequestsPerDay,
-      undefined,
-      (id) => this.instances.get(id),
-    );
-    return this.budgetInstance;
-  }
-
-  /** Z-API's paged contact list (`avatar-archiver import`); callers pace it with zapiCallBudget(). */
-  zapiContacts(): ZapiContactsSource {
-    return createZapiContacts(this.config.zapi);
-  }
-
   /** The pipeline, one timed view per job (see createArchiveServices); `overrides` are for fault-injection tests. */
   archiveServices(overrides: Partial<ArchiveDependencies> = {}): ArchiveServiceFor {
     const repositories = { contacts: this.contacts, checks: this.checks, versions: this.versions };
@@ -212,7 +199,7 @@ export class Container {
         repositories,
         store: () => this.objectStore(),
         metrics: () => this.metrics(),
-        budget: () => this.zapiCallBudget(),
+        budget: () => this.zapi.budget(),
         onClose: (close) => void this.closers.push(close),
       },
       overrides,
@@ -233,21 +220,6 @@ export class Container {
   presigningStore(): PresigningStore | null {
     const store = this.objectStore();
     return store instanceof S3ObjectStore ? store : null;
-  }
-
-  breakers(): InstanceBreakers {
-    const { config } = this;
-    this.breakersInstance ??= new InstanceBreakers({
-      redis: this.producer(),
-      prefix: config.queuePrefix,
-      queues: this.archiveQueues(),
-      status: createZapiStatus(config.zapi),
-      instances: this.instances,
-      logger: this.logger,
-      failuresToOpen: config.worker.breakerFailures,
-      firstProbeMs: config.worker.breakerProbeMs,
-    });
-    return this.breakersInstance;
   }
 
   /** Reachability of what the service depends on, for /readyz: each check bounded in time. */
@@ -273,7 +245,7 @@ export class Container {
         contactsByStatus: () => this.contacts.countByStatus(),
         oldestDue: () => this.contacts.oldestDue(),
         openBreakers: async () => {
-          const open = await this.breakers().openIds();
+          const open = await this.zapi.breakers().openIds();
           return Object.fromEntries(queues.instanceIds.map((id) => [id, open.has(id)]));
         },
         webhookInboxEntries: () => this.producer().xlen(webhookInboxStream(this.config.queuePrefix)),

@@ -53,8 +53,8 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   const services = options.services ?? container.archiveServices();
   const queues = container.archiveQueues();
   const connection = container.workerConnection();
-  const budget = container.zapiCallBudget();
-  const breakers = container.breakers();
+  const budget = container.zapi.budget();
+  const breakers = container.zapi.breakers();
   const adopted = await adoptLegacyQueues(connection, config.queuePrefix, queues, logger);
   // Rebuilt when jobs came over from the old queues, or when Redis has jobs but lost their counts.
   if (adopted.jobs > 0 || !(await queues.jobCounts.kept())) await queues.recount();

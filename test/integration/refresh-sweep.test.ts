@@ -269,7 +269,7 @@ function sweeperDeps() {
     sweeps: container.sweeps,
     checks: container.checks,
     queues: container.archiveQueues(),
-    budget: container.zapiCallBudget(),
+    budget: container.zapi.budget(),
     logger: container.logger,
     maxQueued: config.refresh.maxQueued,
     maxRequestsPerSecond: config.worker.maxRequestsPerSecond,
