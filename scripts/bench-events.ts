@@ -112,8 +112,8 @@ async function main(): Promise<Record<string, unknown>> {
     const container = new Container(config, createLogger(config.logLevel));
     cleanup.add('redis keys', () => deleteKeysWithPrefix(REDIS_URL, TAG));
     cleanup.add('container', () => container.close());
-    await container.eventEndpoints().create({ url });
-    const relay = container.eventRelay(container.eventDeliveryQueue());
+    await container.events.endpoints().create({ url });
+    const relay = container.events.relay(container.eventDeliveryQueue());
     const deliveryWorker = container.eventDeliveryWorker();
     cleanup.add('delivery worker', () => deliveryWorker.close());
     void deliveryWorker.run();

@@ -222,7 +222,7 @@ async function main(): Promise<Record<string, unknown>> {
         .finally(() => (sample = undefined));
     }, SAMPLE_MS);
 
-    const sweeper = container.refreshSweeper();
+    const sweeper = container.intake.refreshSweeper();
     memoryBefore = await usedMemory(redis);
     started = performance.now();
     const created = await sweeper.start({ trigger: 'cli' });

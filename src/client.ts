@@ -78,7 +78,7 @@ export class AvatarArchiver {
     const items = [contacts].flat().map((item) => (typeof item === 'string' ? { phone: item } : item));
     // Watching: a long-lived app sees instances added to the registry without a restart.
     await this.container.openInstances({ watch: true });
-    return this.container.contactIntake().submit(items);
+    return this.container.intake.contactIntake().submit(items);
   }
 
   /** The contact's avatar state, or null when it is unknown. Throws on an invalid phone. */

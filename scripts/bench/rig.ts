@@ -122,7 +122,7 @@ export async function startRig(cleanup: Cleanup, worker: WorkerCommand): Promise
   cleanup.add('producer connections', () => container.close());
   await container.openInstances();
   cleanup.add('child processes', stopAllChildren);
-  const intake = container.contactIntake();
+  const intake = container.intake.contactIntake();
   const queues = container.archiveQueues();
 
   return {

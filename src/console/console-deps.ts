@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { AvatarLinks } from '../avatars/avatar-links.js';
 import { avatarLinks } from '../avatars/avatar-services.js';
 import type { Container } from '../container.js';
+import type { AvatarVersionsRepository } from '../db/avatar-versions-repository.js';
 import type { ContactsRepository } from '../db/contacts-repository.js';
 import type { ContactEraser } from '../erasure/contact-eraser.js';
 import type { ContactIntake } from '../hooks/contact-intake.js';
@@ -22,10 +23,8 @@ export interface ConsoleDeps {
   queuesWrite: boolean;
   sessions: ConsoleSessions;
   overview(): Promise<StatusOverview>;
-  contacts: Pick<
-    ContactsRepository,
-    'findContactWithRenditions' | 'countByStatus' | 'findByPhone' | 'listVersions' | 'findRendition'
-  >;
+  contacts: Pick<ContactsRepository, 'findContactWithRenditions' | 'countByStatus' | 'findByPhone'>;
+  versions: Pick<AvatarVersionsRepository, 'listVersions' | 'findRendition'>;
   links: AvatarLinks;
   /** SERVICE_URL: signed avatar URLs under it are shown relative to the console's own origin. */
   serviceUrl: string;
@@ -50,17 +49,20 @@ export function consoleDepsFrom(container: Container): ConsoleDeps {
     sessions: new ConsoleSessions(() => container.commandConnection(), config.queuePrefix, SESSION_TTL_MS),
     overview: async () => (await readStatusOverview(container)).summary,
     contacts: container.contacts,
+    versions: container.versions,
     links: avatarLinks(config),
     serviceUrl: config.avatars.serviceUrl,
     store: container.objectStore(),
-    intake: container.contactIntake(),
-    eraser: container.contactEraser(),
-    deadLetters: container.deadLetters(),
+    intake: container.intake.contactIntake(),
+    eraser: container.erasure.contactEraser(),
+    deadLetters: container.intake.deadLetters(),
     registry: container.tenancy.registry(),
     health: container.tenancy.health(),
     async sweepNow(instanceId) {
       if (!container.instances.has(instanceId)) return null;
-      const sweep = await container.refreshSweeper().start({ trigger: 'console', instanceId, includeAll: false });
+      const sweep = await container.intake
+        .refreshSweeper()
+        .start({ trigger: 'console', instanceId, includeAll: false });
       await container.refreshQueue().runSweep(sweep.id);
       return sweep.id;
     },

@@ -7,7 +7,7 @@ import type { ConsoleDeps } from './console-deps.js';
 import { backWith, flashFrom, renderPage } from './render.js';
 import { ADMIN_PATH } from './session.js';
 
-type Deps = Pick<ConsoleDeps, 'contacts' | 'links' | 'serviceUrl' | 'store' | 'intake' | 'eraser'>;
+type Deps = Pick<ConsoleDeps, 'contacts' | 'versions' | 'links' | 'serviceUrl' | 'store' | 'intake' | 'eraser'>;
 type ContactParams = { instanceId: string; phone: string };
 
 export const contactPath = (instanceId: string, phone: string) =>
@@ -44,7 +44,7 @@ export function contactRoutes(deps: Deps) {
       const { instanceId, phone } = request.params as ContactParams;
       const state = await readContactState(deps.contacts, instanceId, phone, deps.links);
       if (!state) return notFound(request, reply, instanceId, phone);
-      const versions = await deps.contacts.listVersions(instanceId, phone);
+      const versions = await deps.versions.listVersions(instanceId, phone);
       const signed = Object.entries(state.signedUrls).map(([size, url]) => ({ size, url: relative(url) }));
       return renderPage(request, reply, 'contact', {
         title: `Contact ${phone}`,
@@ -71,7 +71,7 @@ export function contactRoutes(deps: Deps) {
       const { instanceId, phone } = request.params as ContactParams;
       const state = await readContactState(deps.contacts, instanceId, phone, deps.links);
       if (!state) return notFound(request, reply, instanceId, phone);
-      const versions = await deps.contacts.listVersions(instanceId, phone);
+      const versions = await deps.versions.listVersions(instanceId, phone);
       return renderPage(request, reply, 'erase', {
         title: `Erase ${phone}?`,
         nav: 'contacts',
@@ -97,7 +97,7 @@ export function contactRoutes(deps: Deps) {
     // Thumbnails from the store itself, behind the sign-in: same origin in every delivery mode.
     app.get('/objects/:renditionId', async (request, reply) => {
       const id = Number((request.params as { renditionId: string }).renditionId);
-      const rendition = Number.isSafeInteger(id) && id > 0 ? await deps.contacts.findRendition(id) : null;
+      const rendition = Number.isSafeInteger(id) && id > 0 ? await deps.versions.findRendition(id) : null;
       if (!rendition) return reply.code(404).send({ error: 'not_found', message: 'no such rendition' });
       return sendStoredObject(request, reply, deps.store, rendition.key, {
         etag: `"rendition-${id}"`,

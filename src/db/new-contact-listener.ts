@@ -3,7 +3,7 @@ import pg from 'pg';
 import { jobsForDueContacts } from '../jobs/archive-job.js';
 import type { ArchiveQueues } from '../jobs/archive-queue.js';
 import type { Logger } from '../logger.js';
-import type { ContactsRepository } from './contacts-repository.js';
+import type { ContactChecksRepository } from './contact-checks-repository.js';
 import { splitSchema } from './prisma-client.js';
 
 /**
@@ -34,7 +34,7 @@ export interface NewContactListenerDeps {
   databaseUrl: string;
   /** The enabled Z-API instances (InstanceDirectory); rows of others are left alone (the sweep ignores them too). */
   instances: { has(id: string): boolean };
-  contacts: Pick<ContactsRepository, 'rejectInvalidPhones'>;
+  checks: Pick<ContactChecksRepository, 'rejectInvalidPhones'>;
   queues: Pick<ArchiveQueues, 'enqueue'>;
   logger: Logger;
   /** REFRESH_MAX_AGE: how long a contact with an invalid phone is left alone (as the sweep does). */
@@ -266,7 +266,7 @@ export class NewContactListener extends EventEmitter<NewContactListenerEvents> {
       );
       if (invalid.length > 0) {
         const at = this.now();
-        await this.deps.contacts.rejectInvalidPhones(invalid, at, new Date(at.getTime() + this.deps.maxAgeMs));
+        await this.deps.checks.rejectInvalidPhones(invalid, at, new Date(at.getTime() + this.deps.maxAgeMs));
         this.logger.warn({ contacts: invalid.length }, 'new contacts with an invalid phone marked FAILED');
         this.emit('rejected', invalid.length);
       }

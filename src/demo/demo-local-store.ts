@@ -41,7 +41,7 @@ export async function demoLocalStore(
         url: cdn.publish(`fs-${phone}`, await makeAvatarJpeg(`fs-${phone}`, 800)),
       });
     }
-    await container.contactIntake().submit(phones.map((phone) => ({ instanceId, phone })));
+    await container.intake.contactIntake().submit(phones.map((phone) => ({ instanceId, phone })));
     const deadline = Date.now() + 20_000;
     for (;;) {
       const rows = await Promise.all(phones.map((phone) => container.contacts.findContact(instanceId, phone)));

@@ -145,7 +145,7 @@ async function refreshEverything(
   const failures: string[] = [];
   const objectsBefore = await countObjects(s3);
   const [zapiCallsBefore, cdnRequestsBefore] = [requests.zapi(), requests.cdn()];
-  const sweeper = container.refreshSweeper();
+  const sweeper = container.intake.refreshSweeper();
   const sweep = await sweeper.start({ trigger: 'cli', includeAll: true });
   const step = await sweeper.step(sweep.id);
   await waitUntilDrained(container, contacts.length);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ContactsRepository } from '../db/contacts-repository.js';
+import type { ErasureRepository } from '../db/erasure-repository.js';
 import type { ArchiveQueues } from '../jobs/archive-queue.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveObjectStore } from '../storage/object-store.js';
@@ -22,7 +22,7 @@ export interface ErasureResult {
  */
 export class ContactEraser {
   constructor(
-    private readonly contacts: Pick<ContactsRepository, 'erasurePlan' | 'erase'>,
+    private readonly erasures: Pick<ErasureRepository, 'erasurePlan' | 'erase'>,
     private readonly store: Pick<ArchiveObjectStore, 'deleteObjects'>,
     private readonly queues: ArchiveQueues,
     private readonly logger: Logger,
@@ -33,11 +33,11 @@ export class ContactEraser {
     // Disabled instances too: their jobs wait for them to come back.
     const job = await this.queues.getJob(instanceId, phone);
     if (job) await this.queues.remove(job);
-    const plan = await this.contacts.erasurePlan(instanceId, phone);
+    const plan = await this.erasures.erasurePlan(instanceId, phone);
     if (!plan) return { found: false, versionsDeleted: 0, objectsDeleted: 0, keptContact: false };
     await this.store.deleteObjects(plan.keys);
     const phoneSha256 = createHash('sha256').update(phone).digest('hex');
-    await this.contacts.erase(plan, { instanceId, phoneSha256, keepContact: options.keepContact });
+    await this.erasures.erase(plan, { instanceId, phoneSha256, keepContact: options.keepContact });
     this.logger.info(
       {
         instance: instanceId,

@@ -1,4 +1,4 @@
-import type { ContactsRepository } from '../db/contacts-repository.js';
+import type { AvatarVersionsRepository } from '../db/avatar-versions-repository.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveObjectStore } from '../storage/object-store.js';
 
@@ -18,7 +18,7 @@ export interface CollectResult {
  */
 export class OrphanCollector {
   constructor(
-    private readonly contacts: Pick<ContactsRepository, 'referencedKeys'>,
+    private readonly versions: Pick<AvatarVersionsRepository, 'referencedKeys'>,
     private readonly store: Pick<ArchiveObjectStore, 'listObjects' | 'deleteObjects'>,
     private readonly keyPrefix: string,
     private readonly graceMs: number,
@@ -31,7 +31,7 @@ export class OrphanCollector {
     const olderThan = this.now() - this.graceMs;
     for await (const page of this.store.listObjects(this.keyPrefix ? `${this.keyPrefix}/` : '')) {
       result.scanned += page.length;
-      const referenced = await this.contacts.referencedKeys(page.map((object) => object.key));
+      const referenced = await this.versions.referencedKeys(page.map((object) => object.key));
       const orphans = page.filter((object) => !referenced.has(object.key) && object.lastModified.getTime() < olderThan);
       result.orphans.push(...orphans);
       if (!options.dryRun && orphans.length > 0) {

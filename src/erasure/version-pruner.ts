@@ -1,4 +1,4 @@
-import type { ContactsRepository } from '../db/contacts-repository.js';
+import type { AvatarVersionsRepository } from '../db/avatar-versions-repository.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveObjectStore } from '../storage/object-store.js';
 
@@ -13,7 +13,7 @@ const BATCH = 5_000;
  */
 export class VersionPruner {
   constructor(
-    private readonly contacts: Pick<ContactsRepository, 'pruneVersions' | 'referencedKeys'>,
+    private readonly versions: Pick<AvatarVersionsRepository, 'pruneVersions' | 'referencedKeys'>,
     private readonly store: Pick<ArchiveObjectStore, 'deleteObjects'>,
     private readonly keep: number,
     private readonly graceMs: number,
@@ -22,8 +22,8 @@ export class VersionPruner {
   ) {}
 
   async prune(): Promise<{ versions: number; objects: number }> {
-    const { versions, keys } = await this.contacts.pruneVersions(this.keep, new Date(this.now() - this.graceMs), BATCH);
-    const stillUsed = keys.length === 0 ? new Set<string>() : await this.contacts.referencedKeys(keys);
+    const { versions, keys } = await this.versions.pruneVersions(this.keep, new Date(this.now() - this.graceMs), BATCH);
+    const stillUsed = keys.length === 0 ? new Set<string>() : await this.versions.referencedKeys(keys);
     const unused = keys.filter((key) => !stillUsed.has(key));
     await this.store.deleteObjects(unused);
     if (versions > 0) this.logger.info({ versions, objects: unused.length }, 'old versions pruned');

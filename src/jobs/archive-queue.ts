@@ -54,7 +54,7 @@ export class ArchiveQueues {
       },
     });
     // The queue re-emits its connection's errors, and BullMQ prints unheard ones raw to
-    // stderr; the shared connection already logs each once (Container.redis).
+    // stderr; the shared connection already logs each once (RedisConnections).
     this.queue.on('error', () => undefined);
     const client = () => this.readyConnection();
     this.jobCounts = new InstanceJobCounts(client, instanceJobCountsKey(options.prefix));

@@ -26,7 +26,7 @@ export class RefreshQueue {
       prefix,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
     });
-    // Connection errors are logged once by the connection's owner (Container.redis); unheard,
+    // Connection errors are logged once by the connection's owner (RedisConnections); unheard,
     // BullMQ would print each again raw to stderr.
     this.queue.on('error', () => undefined);
   }

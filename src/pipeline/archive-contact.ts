@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ZapiInstance } from '../config.js';
-import type { ContactsRepository, NewVersion, NextCheck } from '../db/contacts-repository.js';
+import type { AvatarVersionsRepository, NewVersion } from '../db/avatar-versions-repository.js';
+import type { ContactChecksRepository, NextCheck } from '../db/contact-checks-repository.js';
+import type { ContactsRepository } from '../db/contacts-repository.js';
 import type { Contact } from '../generated/prisma/client.js';
 import { nextCheckAt, type CheckResult, type RefreshPolicySettings } from '../domain/refresh-policy.js';
 import { ArchiveError, ErrorCode } from '../errors.js';
@@ -27,17 +29,14 @@ export interface ArchiveSettings {
   endpointUrl?: (instanceId: string, phone: string) => string;
 }
 
-/** What the pipeline reads and writes of a contact, and nothing more. */
-export const ARCHIVE_CONTACT_METHODS = [
-  'ensureContact',
-  'findContact',
-  'findReusableVersion',
-  'recordUnchanged',
-  'recordArchived',
-  'recordNoPicture',
-  'recordFailure',
-  'deferCheck',
-] as const;
+/** What the pipeline reads and writes of each repository, and nothing more. */
+export const ARCHIVE_REPOSITORY_METHODS = {
+  contacts: ['ensureContact', 'findContact'],
+  checks: ['recordUnchanged', 'recordNoPicture', 'recordFailure', 'deferCheck'],
+  versions: ['findReusableVersion', 'recordArchived'],
+} as const;
+
+type Methods<K extends keyof typeof ARCHIVE_REPOSITORY_METHODS> = (typeof ARCHIVE_REPOSITORY_METHODS)[K][number];
 
 export interface ArchiveDependencies {
   /** The enabled instances (InstanceDirectory): read at each call, so a rotated token is used at once. */
@@ -46,7 +45,9 @@ export interface ArchiveDependencies {
   downloader: ImageDownloader;
   processor: ImageProcessor;
   store: ObjectStore;
-  contacts: Pick<ContactsRepository, (typeof ARCHIVE_CONTACT_METHODS)[number]>;
+  contacts: Pick<ContactsRepository, Methods<'contacts'>>;
+  checks: Pick<ContactChecksRepository, Methods<'checks'>>;
+  versions: Pick<AvatarVersionsRepository, Methods<'versions'>>;
   settings: ArchiveSettings;
   now?: () => Date;
   /** Jitter source of the refresh policy; tests pin it. */
@@ -132,7 +133,7 @@ export class ArchiveContactService {
 
     if (fetched.kind === 'none') {
       const stillNone = contact.avatarStatus === 'NO_PICTURE' && contact.avatarUrl === null;
-      const result = await deps.contacts.recordNoPicture(
+      const result = await deps.checks.recordNoPicture(
         contact.id,
         deps.settings.noPictureConfirmations,
         checkedAt,
@@ -153,7 +154,7 @@ export class ArchiveContactService {
     const { sizes, contentType, keyPrefix } = deps.settings;
     let version: NewVersion;
     let uploaded = 0;
-    const reusable = await deps.contacts.findReusableVersion(sha256, sizes, contentType);
+    const reusable = await deps.versions.findReusableVersion(sha256, sizes, contentType);
     if (reusable) {
       version = { ...reusable, sourceLinkExpiresAt: fetched.linkExpiresAt };
     } else {
@@ -176,7 +177,7 @@ export class ArchiveContactService {
     const primary = version.renditions.find((rendition) => rendition.size === sizes[0]);
     if (!primary) throw new Error(`no rendition of size ${sizes[0]} was produced`);
     const avatarUrl = deps.settings.endpointUrl?.(contact.instanceId, contact.phone) ?? primary.url;
-    await deps.contacts.recordArchived(
+    await deps.versions.recordArchived(
       contact.id,
       version,
       { avatarUrl, source: fetched.source },
@@ -201,7 +202,7 @@ export class ArchiveContactService {
       const current = await this.deps.contacts.findContact(request.instanceId, request.phone);
       next = this.schedule(at, { kind: 'failed', failures: (current?.consecutiveFailures ?? 0) + 1 });
     }
-    await this.deps.contacts.recordFailure(request.instanceId, request.phone, message, {
+    await this.deps.checks.recordFailure(request.instanceId, request.phone, message, {
       final,
       at,
       ...(next ? { nextCheckAt: next } : {}),
@@ -210,7 +211,7 @@ export class ArchiveContactService {
 
   /** The instance's daily Z-API budget is spent: check this contact again once it is whole. */
   async deferCheck(request: ArchiveRequest, until: Date): Promise<void> {
-    await this.deps.contacts.deferCheck(request.instanceId, request.phone, until);
+    await this.deps.checks.deferCheck(request.instanceId, request.phone, until);
   }
 
   /** `downloaded`: where the bytes just compared came from; null when nothing was downloaded. */
@@ -220,7 +221,7 @@ export class ArchiveContactService {
     fromGivenLink: boolean,
     downloaded: { source: string | null } | null,
   ): Promise<ArchiveOutcome> {
-    const updated = await this.deps.contacts.recordUnchanged(
+    const updated = await this.deps.checks.recordUnchanged(
       contact.id,
       checkedAt,
       this.nextCheck(checkedAt, contact.consecutiveUnchanged + 1),

@@ -1,5 +1,5 @@
 import { renditionKey } from '../domain/object-keys.js';
-import type { StoredRendition } from '../db/contacts-repository.js';
+import type { StoredRendition } from '../db/avatar-versions-repository.js';
 import type { ObjectStore, Rendition } from './ports.js';
 
 /** Uploads every rendition (skipping objects already there) and says where each one lives. */

@@ -1,4 +1,4 @@
-import type { ContactsRepository } from '../db/contacts-repository.js';
+import type { ContactChecksRepository } from '../db/contact-checks-repository.js';
 import type { DueContact, InstanceProgress, Sweep, SweepsRepository } from '../db/sweeps-repository.js';
 import { jobsForDueContacts } from '../jobs/archive-job.js';
 import type { ArchiveQueues } from '../jobs/archive-queue.js';
@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 
 export interface RefreshSweeperDeps {
   sweeps: SweepsRepository;
-  contacts: Pick<ContactsRepository, 'rejectInvalidPhones'>;
+  checks: Pick<ContactChecksRepository, 'rejectInvalidPhones'>;
   queues: ArchiveQueues;
   budget: ZapiCallBudget;
   logger: Logger;
@@ -209,7 +209,7 @@ export class RefreshSweeper {
     );
     if (invalid.length > 0) {
       const at = this.now();
-      await this.deps.contacts.rejectInvalidPhones(invalid, at, new Date(at.getTime() + this.deps.maxAgeMs));
+      await this.deps.checks.rejectInvalidPhones(invalid, at, new Date(at.getTime() + this.deps.maxAgeMs));
       this.deps.logger.warn(
         { instance: instanceId, contacts: invalid.length },
         'contacts with an invalid phone marked FAILED',

@@ -53,8 +53,8 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   const services = options.services ?? container.archiveServices();
   const queues = container.archiveQueues();
   const connection = container.workerConnection();
-  const budget = container.zapiCallBudget();
-  const breakers = container.breakers();
+  const budget = container.zapi.budget();
+  const breakers = container.zapi.breakers();
   const adopted = await adoptLegacyQueues(connection, config.queuePrefix, queues, logger);
   // Rebuilt when jobs came over from the old queues, or when Redis has jobs but lost their counts.
   if (adopted.jobs > 0 || !(await queues.jobCounts.kept())) await queues.recount();
@@ -72,11 +72,11 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   const refreshQueue = container.refreshQueue();
   const refreshWorker = createRefreshWorker(
     connection,
-    container.refreshSweeper(),
+    container.intake.refreshSweeper(),
     refreshQueue,
     logger,
     config.queuePrefix,
-    container.versionPruner(),
+    container.erasure.versionPruner(),
   );
   refreshWorker.on('error', (error) => logger.error({ error: error.message }, 'refresh worker error'));
   refreshWorker.on('failed', (job, error) =>
@@ -103,10 +103,10 @@ export async function startArchiveWorker(container: Container, options: StartOpt
   };
   directory.on('changed', apply);
   // The database hook: contacts inserted by any app are queued at once.
-  const newContacts = container.newContactListener();
+  const newContacts = container.intake.newContactListener();
   await newContacts.start();
   // The avatar events' outbox: deliveries created in the event's transaction, then queued.
-  const eventRelay = container.eventRelay(options.eventQueue ?? container.eventDeliveryQueue());
+  const eventRelay = container.events.relay(options.eventQueue ?? container.eventDeliveryQueue());
   await eventRelay.start();
   breakers.start();
   const partnerSync = container.tenancy.partnerSyncSchedule();

@@ -23,26 +23,26 @@ export async function createHttpApp(container: Container): Promise<FastifyInstan
     logger: container.logger,
     metrics: container.metrics(),
     readiness: () => container.readiness(),
-    intake: container.contactIntake(),
+    intake: container.intake.contactIntake(),
     contacts: container.contacts,
-    deadLetters: container.deadLetters(),
-    eraser: container.contactEraser(),
+    deadLetters: container.intake.deadLetters(),
+    eraser: container.erasure.contactEraser(),
     instances: {
       registry: container.tenancy.registry(),
       removal: container.tenancy.removal(),
       health: container.tenancy.health(),
     },
-    events: { endpoints: container.eventEndpoints(), queue: container.eventDeliveryQueue() },
+    events: { endpoints: container.events.endpoints(), queue: container.eventDeliveryQueue() },
     apiToken: config.http.apiToken,
     avatars: createAvatarServices(config, {
       database: container.database,
-      intake: container.contactIntake(),
+      intake: container.intake.contactIntake(),
       store: container.objectStore(),
       presigner: container.presigningStore(),
     }),
     // In proxy delivery the files stay private: only the avatar endpoint reads them.
     files: config.storage.driver === 'fs' && config.avatars.delivery === 'public' ? container.objectStore() : null,
-    webhook: config.http.webhookSecret ? { ...container.webhook(), secret: config.http.webhookSecret } : null,
+    webhook: config.http.webhookSecret ? { ...container.intake.webhook(), secret: config.http.webhookSecret } : null,
   });
   // The operator's console (/admin, /admin/queues): sign-in with API_TOKEN, see src/console/.
   await app.register(consolePlugin(consoleDepsFrom(container)));

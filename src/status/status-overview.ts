@@ -40,7 +40,7 @@ export async function readStatusOverview(
   const { config } = container;
   const instanceFilter = instanceId ? [instanceId] : null;
   const queues = container.archiveQueues();
-  const budget = container.zapiCallBudget();
+  const budget = container.zapi.budget();
   const ids = queues.instanceIds.filter((id) => !instanceId || id === instanceId);
   const [contacts, due, queueCounts, nextSweep, lastSweep, lines, oldestDue] = await Promise.all([
     container.contacts.countByStatus(instanceId),
@@ -59,7 +59,7 @@ export async function readStatusOverview(
       refreshJobsQueued: lines[index]!.refresh,
       zapiCallsToday: await budget.usedToday(id),
       zapiCallsPerDay: budget.perDay(id),
-      breaker: await container.breakers().state(id),
+      breaker: await container.zapi.breakers().state(id),
     })),
   );
   const unconfigured = Object.entries(due).filter(([id]) => !queues.instanceIds.includes(id));

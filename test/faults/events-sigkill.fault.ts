@@ -68,7 +68,7 @@ afterAll(async () => {
 });
 
 test('a worker killed after the commit, before the receiver answered, delivers the event after a restart', async () => {
-  const { secret } = await container.eventEndpoints().create({ url: receiver.url });
+  const { secret } = await container.events.endpoints().create({ url: receiver.url });
   // The first attempt is never answered: the worker is killed while it waits.
   receiver.answer = () => undefined;
 

@@ -61,7 +61,7 @@ export interface HarnessOptions {
   logDestination?: { write(line: string): void };
   /** Rewrites the worker's DATABASE_URL (e.g. through a fault-injecting proxy); migrations and cleanup use the real one. */
   databaseUrl?: (url: string) => string;
-  wrapContacts?: (real: ArchiveDependencies['contacts']) => ArchiveDependencies['contacts'];
+  wrapVersions?: (real: ArchiveDependencies['versions']) => ArchiveDependencies['versions'];
   /** fs: objects go to a temporary STORAGE_DIR (removed on close) and no S3 variable is set. */
   storage?: 's3' | 'fs';
   /** Where the worker's event relay hands deliveries (default: none, they stay pending). */
@@ -96,7 +96,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   const logger = createLogger(config.logLevel, options.logDestination);
   const container = new Container(config, logger);
   const services = container.archiveServices(
-    options.wrapContacts ? { contacts: options.wrapContacts(container.contacts) } : {},
+    options.wrapVersions ? { versions: options.wrapVersions(container.versions) } : {},
   );
   const running = await startArchiveWorker(container, {
     services,

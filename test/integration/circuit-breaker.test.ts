@@ -39,7 +39,7 @@ test('a disconnected instance costs a handful of calls, loses no job, and resume
 
   await h.container.contacts.ensureContacts(INSTANCE.id, phones);
   await h.container.archiveQueues().enqueue(phones.map((phone) => archivePayload(INSTANCE.id, phone)));
-  const breakers = h.container.breakers();
+  const breakers = h.container.zapi.breakers();
   const queue = h.container.archiveQueues().queue;
   await waitFor(async () => (await breakers.state(INSTANCE.id)) !== null, 20_000, 'breaker open');
   expect(await breakers.openIds()).toEqual(new Set([INSTANCE.id]));
@@ -83,7 +83,7 @@ test('a disconnected instance costs a handful of calls, loses no job, and resume
 }, 90_000);
 
 test('failures that do not name the instance open it only after ZAPI_BREAKER_FAILURES in a row', async () => {
-  const breakers = h.container.breakers();
+  const breakers = h.container.zapi.breakers();
   const error = new ArchiveError('ZAPI_UNAVAILABLE', 'Z-API answered 502 Bad Gateway', { retryable: true });
   for (let failure = 1; failure < 5; failure += 1) expect(await breakers.recordFailure(INSTANCE.id, error)).toBe(false);
   await breakers.recordSuccess(INSTANCE.id);
@@ -101,7 +101,7 @@ test("closing a breaker wakes that instance's parked jobs at once instead of at 
   const bytes = await h.showPicture(phone, 'wake', 'wake', 200);
   h.zapi.setContact(phone, { type: 'link', url: h.cdn.publish('wake', bytes) });
   await h.container.contacts.ensureContacts(INSTANCE.id, [phone]);
-  const breakers = h.container.breakers();
+  const breakers = h.container.zapi.breakers();
   await breakers.open(INSTANCE.id, 'test');
   await h.container.archiveQueues().enqueue([archivePayload(INSTANCE.id, phone)]);
   const queue = h.container.archiveQueues().queue;

@@ -1,4 +1,6 @@
 import { applyMigrations, defaultMigrationsDir } from '../../src/db/migrator.js';
+import { AvatarVersionsRepository } from '../../src/db/avatar-versions-repository.js';
+import { ContactChecksRepository } from '../../src/db/contact-checks-repository.js';
 import { ContactsRepository } from '../../src/db/contacts-repository.js';
 import { openDatabase, type Database, type PrismaClient } from '../../src/db/prisma-client.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../helpers/isolated-database.js';
@@ -12,6 +14,8 @@ let db: IsolatedDatabase;
 let database: Database;
 let prisma: PrismaClient;
 let contacts: ContactsRepository;
+let checks: ContactChecksRepository;
+let versions: AvatarVersionsRepository;
 
 beforeAll(async () => {
   db = await createIsolatedDatabase('contacts_repo');
@@ -19,6 +23,8 @@ beforeAll(async () => {
   database = openDatabase(db.url);
   prisma = database.prisma;
   contacts = new ContactsRepository(database);
+  checks = new ContactChecksRepository(database.pool);
+  versions = new AvatarVersionsRepository(database);
 });
 
 afterAll(async () => {
@@ -79,8 +85,8 @@ test('recordArchived writes the version, its renditions and the contact in one g
   };
 
   const current = { avatarUrl: version.renditions[0]!.url, source: 'https://pps.whatsapp.net/v/t61.24694-24/1_n.jpg' };
-  await contacts.recordArchived(contact.id, version, current, checkedAt, next(2, 0));
-  await contacts.recordArchived(contact.id, version, current, checkedAt, next(3, 0));
+  await versions.recordArchived(contact.id, version, current, checkedAt, next(2, 0));
+  await versions.recordArchived(contact.id, version, current, checkedAt, next(3, 0));
 
   const row = await prisma.contact.findUniqueOrThrow({
     where: { id: contact.id },
@@ -113,7 +119,7 @@ test('recordUnchanged moves only the check fields and returns the row as Prisma 
   });
   const checkedAt = new Date('2026-11-26T11:00:00.000Z');
 
-  const updated = await contacts.recordUnchanged(contact.id, checkedAt, next(40, 3), null);
+  const updated = await checks.recordUnchanged(contact.id, checkedAt, next(40, 3), null);
 
   expect(updated).toEqual(await prisma.contact.findUniqueOrThrow({ where: { id: contact.id } }));
   expect(updated).toMatchObject({
@@ -135,12 +141,12 @@ test('recordUnchanged after a download records where the picture was verified, a
   });
   const checkedAt = new Date('2026-11-26T11:00:00.000Z');
 
-  const moved = await contacts.recordUnchanged(contact.id, checkedAt, next(40, 1), {
+  const moved = await checks.recordUnchanged(contact.id, checkedAt, next(40, 1), {
     source: 'https://pps.whatsapp.net/new_n.jpg',
   });
   expect(moved).toMatchObject({ avatarSourceUrl: 'https://pps.whatsapp.net/new_n.jpg', avatarVerifiedAt: checkedAt });
 
-  const unknown = await contacts.recordUnchanged(contact.id, checkedAt, next(40, 2), { source: null });
+  const unknown = await checks.recordUnchanged(contact.id, checkedAt, next(40, 2), { source: null });
   expect(unknown).toMatchObject({ avatarSourceUrl: null, avatarVerifiedAt: checkedAt });
 });
 
@@ -168,7 +174,7 @@ test('findReusableVersion: the newest version of the picture with every wanted s
   });
   const archive = async (phone: string, renditions: ReturnType<typeof rendition>[], colour: string) => {
     const contact = await contacts.ensureContact('i2', phone);
-    await contacts.recordArchived(
+    await versions.recordArchived(
       contact.id,
       version(renditions, colour),
       { avatarUrl: 'u', source: null },
@@ -184,19 +190,19 @@ test('findReusableVersion: the newest version of the picture with every wanted s
   );
   await archive('5511911110103', [rendition(640), rendition(96)], '#000003');
 
-  const webp = await contacts.findReusableVersion(sha256, [640, 256, 96], 'image/webp');
+  const webp = await versions.findReusableVersion(sha256, [640, 256, 96], 'image/webp');
   expect(webp).toEqual({
     ...version([rendition(640), rendition(256), rendition(96)], '#000001'),
     sourceLinkExpiresAt: undefined,
   });
-  expect(await contacts.findReusableVersion(sha256, [96, 640], 'image/webp')).toMatchObject({
+  expect(await versions.findReusableVersion(sha256, [96, 640], 'image/webp')).toMatchObject({
     dominantColor: '#000003',
     thumbhash: null,
     renditions: [rendition(96), rendition(640)],
   });
-  expect((await contacts.findReusableVersion(sha256, [640, 256, 96], 'image/jpeg'))?.dominantColor).toBe('#000002');
-  expect(await contacts.findReusableVersion(sha256, [640, 128], 'image/webp')).toBeNull();
-  expect(await contacts.findReusableVersion('c'.repeat(64), [640], 'image/webp')).toBeNull();
+  expect((await versions.findReusableVersion(sha256, [640, 256, 96], 'image/jpeg'))?.dominantColor).toBe('#000002');
+  expect(await versions.findReusableVersion(sha256, [640, 128], 'image/webp')).toBeNull();
+  expect(await versions.findReusableVersion('c'.repeat(64), [640], 'image/webp')).toBeNull();
 });
 
 const archivedVersion = (sha: string) => ({
@@ -232,7 +238,7 @@ test('findContact returns the row as Prisma reads it, or null', async () => {
 test('recordNoPicture: none kept none, an archived picture is dropped only on the last confirmation', async () => {
   const never = await contacts.ensureContact('i9', '5511911120002');
   const at = new Date('2026-11-26T12:00:00.000Z');
-  expect(await contacts.recordNoPicture(never.id, 2, at, next(20, 1))).toBe('no_picture');
+  expect(await checks.recordNoPicture(never.id, 2, at, next(20, 1))).toBe('no_picture');
   expect(await prisma.contact.findUniqueOrThrow({ where: { id: never.id } })).toMatchObject({
     avatarStatus: 'NO_PICTURE',
     consecutiveNoPicture: 1,
@@ -244,7 +250,7 @@ test('recordNoPicture: none kept none, an archived picture is dropped only on th
   const archived = await contacts.ensureContact('i9', '5511911120003');
   const version = archivedVersion('c');
   const source = 'https://pps.whatsapp.net/v/t61.24694-24/3_n.jpg';
-  await contacts.recordArchived(
+  await versions.recordArchived(
     archived.id,
     version,
     { avatarUrl: version.renditions[0]!.url, source },
@@ -253,7 +259,7 @@ test('recordNoPicture: none kept none, an archived picture is dropped only on th
   );
   await prisma.contact.update({ where: { id: archived.id }, data: { consecutiveFailures: 1 } });
   const first = new Date('2026-11-27T12:00:00.000Z');
-  expect(await contacts.recordNoPicture(archived.id, 2, first, next(20, 0))).toBe('kept_pending_confirmation');
+  expect(await checks.recordNoPicture(archived.id, 2, first, next(20, 0))).toBe('kept_pending_confirmation');
   expect(await prisma.contact.findUniqueOrThrow({ where: { id: archived.id } })).toMatchObject({
     avatarStatus: 'ARCHIVED',
     avatarUrl: version.renditions[0]!.url,
@@ -266,7 +272,7 @@ test('recordNoPicture: none kept none, an archived picture is dropped only on th
     lastCheckedAt: first,
   });
   const second = new Date('2026-11-28T12:00:00.000Z');
-  expect(await contacts.recordNoPicture(archived.id, 2, second, next(20, 0))).toBe('cleared');
+  expect(await checks.recordNoPicture(archived.id, 2, second, next(20, 0))).toBe('cleared');
   const cleared = await prisma.contact.findUniqueOrThrow({ where: { id: archived.id }, include: { versions: true } });
   expect(cleared).toMatchObject({
     avatarStatus: 'NO_PICTURE',
@@ -285,7 +291,7 @@ test('recordFailure: an attempt writes the error; the final one counts, and turn
   const archived = await contacts.ensureContact('i9', '5511911120005');
   const version = archivedVersion('d');
   const at = new Date('2026-11-26T13:00:00.000Z');
-  await contacts.recordArchived(
+  await versions.recordArchived(
     archived.id,
     version,
     { avatarUrl: version.renditions[0]!.url, source: null },
@@ -294,7 +300,7 @@ test('recordFailure: an attempt writes the error; the final one counts, and turn
   );
   const retryAt = new Date('2026-11-26T14:00:00.000Z');
 
-  await contacts.recordFailure('i9', '5511911120004', 'ZAPI_UNAVAILABLE: 503', { final: false, at });
+  await checks.recordFailure('i9', '5511911120004', 'ZAPI_UNAVAILABLE: 503', { final: false, at });
   expect(await prisma.contact.findUniqueOrThrow({ where: { id: bare.id } })).toMatchObject({
     avatarStatus: 'PENDING',
     lastError: 'ZAPI_UNAVAILABLE: 503',
@@ -303,7 +309,7 @@ test('recordFailure: an attempt writes the error; the final one counts, and turn
     nextCheckAt: bare.nextCheckAt,
   });
   for (const phone of ['5511911120004', '5511911120005']) {
-    await contacts.recordFailure('i9', phone, 'IMAGE_INVALID: not an image', {
+    await checks.recordFailure('i9', phone, 'IMAGE_INVALID: not an image', {
       final: true,
       at,
       nextCheckAt: retryAt,

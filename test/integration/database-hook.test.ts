@@ -21,7 +21,7 @@ let listener: NewContactListener;
 beforeAll(async () => {
   h = await startHarness('database_hook');
   // The container hands out one listener: the one the worker started.
-  listener = h.container.newContactListener();
+  listener = h.container.intake.newContactListener();
 });
 
 afterAll(async () => {

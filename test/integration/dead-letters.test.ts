@@ -34,20 +34,20 @@ const auth = { authorization: `Bearer ${API_TOKEN}` };
 const statusOf = async (phone: string) => (await h.contact(phone)).avatarStatus;
 
 test('failed contacts are listed with their reason, by instance and by error code', async () => {
-  const all = await h.container.deadLetters().list({});
+  const all = await h.container.intake.deadLetters().list({});
   expect(all.contacts.map((contact) => contact.phone)).toEqual(['5511986000003', '5511986000002', '5511986000001']);
   expect(all.contacts[0]).toMatchObject({
     instanceId: INSTANCE.id,
     lastError: expect.stringMatching(/^IMAGE_INVALID: /),
   });
-  const rejected = await h.container.deadLetters().list({ reason: 'ZAPI_REJECTED' });
+  const rejected = await h.container.intake.deadLetters().list({ reason: 'ZAPI_REJECTED' });
   expect(rejected.contacts.map((contact) => contact.phone)).toEqual(['5511986000002', '5511986000001']);
-  expect((await h.container.deadLetters().list({ instanceId: 'elsewhere' })).contacts).toEqual([]);
-  const page = await h.container.deadLetters().list({}, 2);
+  expect((await h.container.intake.deadLetters().list({ instanceId: 'elsewhere' })).contacts).toEqual([]);
+  const page = await h.container.intake.deadLetters().list({}, 2);
   expect(page.next).not.toBeNull();
-  expect((await h.container.deadLetters().list({}, 2, page.next!)).contacts.map((contact) => contact.phone)).toEqual([
-    '5511986000001',
-  ]);
+  expect(
+    (await h.container.intake.deadLetters().list({}, 2, page.next!)).contacts.map((contact) => contact.phone),
+  ).toEqual(['5511986000001']);
 
   const overHttp = await fetch(`${base}/v1/failed?reason=IMAGE_INVALID`, { headers: auth });
   expect(await overHttp.json()).toMatchObject({ contacts: [{ phone: '5511986000003' }], next: null });

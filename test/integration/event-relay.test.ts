@@ -52,7 +52,7 @@ let relay: EventRelay;
 beforeAll(async () => {
   h = await startHarness('event_relay', { eventQueue: queue, env: { EVENT_RELAY_POLL_INTERVAL: '1s' } });
   queue.harness = h;
-  relay = h.container.eventRelay(queue);
+  relay = h.container.events.relay(queue);
   const endpoint = (id: string, events: string[] | null, instances: string[] | null, enabled = true) =>
     sql(
       h.db,
@@ -192,7 +192,7 @@ test('an erasure is avatar.removed erased, without the phone, with its sha256', 
   await h.showPicture(phone, 'evt-4', 'fourth', 300);
   await h.archive(phone);
   const had = (await h.contact(phone)).avatarSha256;
-  await h.container.contactEraser().erase(INSTANCE.id, phone, { keepContact: false });
+  await h.container.erasure.contactEraser().erase(INSTANCE.id, phone, { keepContact: false });
 
   const [, erased] = await relayedEventsOf(phone, 2);
   expect(erased).toMatchObject({

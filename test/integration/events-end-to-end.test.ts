@@ -25,11 +25,11 @@ beforeAll(async () => {
       EVENT_RELAY_POLL_INTERVAL: '1s',
     },
   });
-  const endpoint = await h.container.eventEndpoints().create({ url: receiver.url });
+  const endpoint = await h.container.events.endpoints().create({ url: receiver.url });
   secret = endpoint.secret;
   failedOnlySecret = (
-    await h.container
-      .eventEndpoints()
+    await h.container.events
+      .endpoints()
       .create({ url: receiver.url.replace('/hook', '/failed-only'), events: ['avatar.failed'] })
   ).secret;
 });
@@ -114,7 +114,7 @@ test('removed and failed events arrive too, each to the endpoints that want it',
   const erased = '5511950000003';
   await h.showPicture(erased, 'e2e-3', 'three', 300);
   await h.archive(erased);
-  await h.container.contactEraser().erase(INSTANCE.id, erased, { keepContact: false });
+  await h.container.erasure.contactEraser().erase(INSTANCE.id, erased, { keepContact: false });
   await waitFor(
     async () => receiver.received.some((request) => request.body.includes('"erased"')),
     10_000,

@@ -9,14 +9,8 @@ beforeAll(async () => {
     // These tests are about one job's attempts; the instance's breaker has its own test file.
     env: { ZAPI_BREAKER_FAILURES: '1000' },
     // A crash between the upload and the database write, as a killed process would leave it.
-    wrapContacts: (real) => ({
-      ensureContact: (...args) => real.ensureContact(...args),
-      findContact: (...args) => real.findContact(...args),
-      deferCheck: (...args) => real.deferCheck(...args),
+    wrapVersions: (real) => ({
       findReusableVersion: (...args) => real.findReusableVersion(...args),
-      recordUnchanged: (...args) => real.recordUnchanged(...args),
-      recordNoPicture: (...args) => real.recordNoPicture(...args),
-      recordFailure: (...args) => real.recordFailure(...args),
       recordArchived: async (...args) => {
         if (crashesLeft > 0) {
           crashesLeft -= 1;

@@ -122,7 +122,7 @@ test('a process killed between write and rename leaves only a temporary file, ne
   expect((await fetch(`${base}/files/${key}`)).status).toBe(200);
 
   await age(leftoverKey);
-  const collected = await h.container.orphanCollector().collect({ dryRun: false });
+  const collected = await h.container.erasure.orphanCollector().collect({ dryRun: false });
   expect(collected.orphans.map((orphan) => orphan.key)).toEqual([leftoverKey]);
   expect(await exists(leftoverKey)).toBe(false);
   expect(await exists(key)).toBe(true);

@@ -20,7 +20,7 @@ test('gc lists, then deletes, only unreferenced objects under the prefix that ar
   const kept = (await h.contact('5511988000001')).versions[0]!.renditions.map((rendition) => rendition.key);
   const orphans = [`avatars/${'a'.repeat(64)}/640.webp`, `avatars/${'a'.repeat(64)}/96.webp`];
   for (const key of [...orphans, 'elsewhere/not-ours.webp']) await put(key);
-  const collector = h.container.orphanCollector();
+  const collector = h.container.erasure.orphanCollector();
 
   expect((await collector.collect({ dryRun: true })).orphans).toEqual([]);
   // Past PRUNE_GRACE (S3 times have one-second resolution).

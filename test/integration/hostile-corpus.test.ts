@@ -511,7 +511,7 @@ describe('phones', () => {
     ['@lid id', '123456789012345@lid', /@lid id/],
     ['group id', '120363019502650977-group', /group id/],
   ])('%s is rejected with its own reason and creates nothing', async (_name, phone, reason) => {
-    const [result] = await h.container.contactIntake().submit([{ phone }]);
+    const [result] = await h.container.intake.contactIntake().submit([{ phone }]);
     expect(result).toMatchObject({ result: 'rejected', reason: expect.stringMatching(reason) });
     expect(result!.reason).toMatch(/^INVALID_PHONE: invalid phone /);
     const malformed = await h.container.prisma.contact.count({ where: { NOT: { phone: { startsWith: '55119300' } } } });

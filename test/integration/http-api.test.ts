@@ -462,7 +462,7 @@ describe('the Z-API webhook', () => {
   });
 
   test('Disconnected/ConnectedCallback open and close the instance circuit breaker at once', async () => {
-    const breakers = h.container.breakers();
+    const breakers = h.container.zapi.breakers();
     const down = await webhook({
       type: 'DisconnectedCallback',
       instanceId: INSTANCE.id,

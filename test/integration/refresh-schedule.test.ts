@@ -75,7 +75,7 @@ test('a 429 pauses the instance for its Retry-After and spends no attempt', asyn
 });
 
 test('once the daily budget is spent, refresh jobs wait for the next UTC day and new contacts still run', async () => {
-  const budget = h.container.zapiCallBudget();
+  const budget = h.container.zapi.budget();
   const used = await budget.usedToday('instance-1');
   expect(used).toBe(h.zapi.requests.length);
   const spend = '5511940000004';

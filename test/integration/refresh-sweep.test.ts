@@ -124,7 +124,7 @@ test('a sweep over 20,000 due contacts queues each exactly once, never more than
   const drain = startDrain(seen);
   const peaks: number[] = [];
   try {
-    const sweeper = container.refreshSweeper();
+    const sweeper = container.intake.refreshSweeper();
     const sweep = await sweeper.start({ trigger: 'cli' });
     const finished = await runToEnd(sweeper, sweep.id, peaks);
     await waitFor(async () => seen.size === 20_000, 60_000, 'every contact handed to a worker');
@@ -167,7 +167,7 @@ test('a sweep killed between queuing a chunk and saving its cursor resumes witho
     expect(halfway.queued).toBeLessThan(5_000);
 
     // A new process picks the same sweep up from its saved cursor.
-    const finished = await runToEnd(container.refreshSweeper(), sweep.id, []);
+    const finished = await runToEnd(container.intake.refreshSweeper(), sweep.id, []);
     await waitFor(async () => seen.size === 5_000, 60_000, 'every contact handed to a worker');
     expect(finished.finishedAt).not.toBeNull();
     expect([...seen.values()].every((count) => count === 1)).toBe(true);
@@ -179,7 +179,7 @@ test('a sweep killed between queuing a chunk and saving its cursor resumes witho
 test('each instance gets its share of the bound, so a huge backlog on one never starves another', async () => {
   await seedContacts(db, { instanceId: 'alpha', count: 10_000 });
   await seedContacts(db, { instanceId: 'beta', count: 200, firstPhone: 5521000000001 });
-  const sweeper = container.refreshSweeper();
+  const sweeper = container.intake.refreshSweeper();
   const sweep = await sweeper.start({ trigger: 'cli' });
   // Nothing drains: one step fills each instance's share and stops.
   const result = await sweeper.step(sweep.id);
@@ -197,7 +197,7 @@ test('each instance gets its share of the bound, so a huge backlog on one never 
 
 test('refresh jobs wait behind new contacts, and a contact wanted now is moved ahead of the sweep', async () => {
   await seedContacts(db, { instanceId: 'alpha', count: 3 });
-  const sweeper = container.refreshSweeper();
+  const sweeper = container.intake.refreshSweeper();
   await sweeper.step((await sweeper.start({ trigger: 'cli' })).id);
   const queues = container.archiveQueues();
   const queue = queues.queue;
@@ -231,7 +231,7 @@ test('--all makes every contact due; contacts with an invalid phone are marked F
   );
   const checkedAt = new Date('2026-11-01T00:00:00.123Z');
   await sql(db, `UPDATE contacts SET last_checked_at = $1 WHERE id = (SELECT min(id) FROM contacts)`, [checkedAt]);
-  const sweeper = container.refreshSweeper();
+  const sweeper = container.intake.refreshSweeper();
   const sweep = await sweeper.start({ trigger: 'cli', instanceId: 'alpha', includeAll: true });
   const result = await sweeper.step(sweep.id);
   expect(result.finished).toBe(true);
@@ -254,7 +254,7 @@ test('--all makes every contact due; contacts with an invalid phone are marked F
 
 test('a tick resumes the scheduled sweep still running instead of starting a second one', async () => {
   await seedContacts(db, { instanceId: 'alpha', count: 4_000 });
-  const sweeper = container.refreshSweeper();
+  const sweeper = container.intake.refreshSweeper();
   const first = await sweeper.tick(new Date());
   expect(first.resumed).toBe(false);
   await sweeper.step(first.sweep.id);
@@ -267,9 +267,9 @@ function sweeperDeps() {
   const { config } = container;
   return {
     sweeps: container.sweeps,
-    contacts: container.contacts,
+    checks: container.checks,
     queues: container.archiveQueues(),
-    budget: container.zapiCallBudget(),
+    budget: container.zapi.budget(),
     logger: container.logger,
     maxQueued: config.refresh.maxQueued,
     maxRequestsPerSecond: config.worker.maxRequestsPerSecond,

@@ -25,7 +25,7 @@ test('versions beyond the newest AVATAR_KEEP_VERSIONS, past PRUNE_GRACE, are pru
   expect(before.versions).toHaveLength(4);
   const keysOf = (index: number) => before.versions[index]!.renditions.map((rendition) => rendition.key);
 
-  const pruner = h.container.versionPruner();
+  const pruner = h.container.erasure.versionPruner();
   expect(await pruner.prune()).toEqual({ versions: 0, objects: 0 });
   await sql(h.db, `UPDATE avatar_versions SET created_at = created_at - interval '2 hours'`);
 

@@ -27,10 +27,10 @@ test("a worker's jobs and sweeps never load Prisma's client", async () => {
   h.zapi.setContact('5511986000003', { type: 'status', status: 405 });
   expect(await outcome('5511986000003')).toBe('failed');
 
-  const sweep = await h.container.refreshSweeper().start({ trigger: 'cli', includeAll: true });
+  const sweep = await h.container.intake.refreshSweeper().start({ trigger: 'cli', includeAll: true });
   await h.container.refreshQueue().runSweep(sweep.id);
   await waitFor(async () => (await h.container.sweeps.find(sweep.id))?.finishedAt != null, 20_000, 'sweep finished');
-  await h.container.versionPruner().prune();
+  await h.container.erasure.versionPruner().prune();
   await h.container.contacts.countByStatus();
   await h.container.contacts.oldestDue();
 

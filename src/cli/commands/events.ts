@@ -13,7 +13,7 @@ export interface EndpointFields {
 /** `events endpoints add URL`: prints the endpoint and its secret, which is never shown again. */
 export async function endpointsAddCommand(url: string, options: EndpointFields): Promise<void> {
   await withContainer(async (container) => {
-    const endpoint = await container.eventEndpoints().create({
+    const endpoint = await container.events.endpoints().create({
       url,
       events: list(options.events),
       instanceIds: list(options.instances),
@@ -31,7 +31,7 @@ export async function endpointsAddCommand(url: string, options: EndpointFields):
 
 export async function endpointsListCommand(options: { json?: boolean }): Promise<void> {
   await withContainer(async (container) => {
-    const endpoints = await container.eventEndpoints().list();
+    const endpoints = await container.events.endpoints().list();
     if (options.json) {
       console.log(JSON.stringify(endpoints, null, 2));
       return;
@@ -43,7 +43,7 @@ export async function endpointsListCommand(options: { json?: boolean }): Promise
 
 export async function endpointsShowCommand(id: string, options: { json?: boolean }): Promise<void> {
   await withContainer(async (container) => {
-    const endpoint = await container.eventEndpoints().get(id);
+    const endpoint = await container.events.endpoints().get(id);
     console.log(options.json ? JSON.stringify(endpoint, null, 2) : describe(endpoint));
   });
 }
@@ -68,7 +68,7 @@ export async function endpointsUpdateCommand(
     );
   }
   await withContainer(async (container) => {
-    const endpoint = await container.eventEndpoints().update(id, change);
+    const endpoint = await container.events.endpoints().update(id, change);
     if (options.json) {
       console.log(JSON.stringify(endpoint, null, 2));
       return;
@@ -87,7 +87,7 @@ export async function endpointsUpdateCommand(
 
 export async function endpointsRemoveCommand(id: string): Promise<void> {
   await withContainer(async (container) => {
-    await container.eventEndpoints().remove(id);
+    await container.events.endpoints().remove(id);
     console.log(`removed endpoint ${id} and its deliveries`);
   });
 }
@@ -102,7 +102,7 @@ export async function deliveriesCommand(
     throw new UsageError('--before takes a delivery id');
   }
   await withContainer(async (container) => {
-    const page = await container.eventEndpoints().deliveries(endpointId, { limit, before: options.before });
+    const page = await container.events.endpoints().deliveries(endpointId, { limit, before: options.before });
     if (options.json) {
       console.log(JSON.stringify(page, null, 2));
       return;
@@ -115,7 +115,7 @@ export async function deliveriesCommand(
 export async function replayCommand(deliveryId: string): Promise<void> {
   if (!/^[1-9][0-9]{0,18}$/.test(deliveryId)) throw new UsageError('expected a delivery id');
   await withContainer(async (container) => {
-    await container.eventEndpoints().resetForReplay(deliveryId);
+    await container.events.endpoints().resetForReplay(deliveryId);
     const queue = container.eventDeliveryQueue();
     await queue.add([deliveryId]);
     await queue.promote(deliveryId);

@@ -13,7 +13,7 @@ export async function failedCommand(options: FailedOptions): Promise<void> {
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be 1-10000');
   const container = await openContainer();
   try {
-    const { contacts, next } = await container
+    const { contacts, next } = await container.intake
       .deadLetters()
       .list({ instanceId: options.instance, reason: options.reason }, limit);
     if (options.json) {
@@ -43,7 +43,7 @@ export async function retryCommand(options: RetryOptions): Promise<void> {
     throw new UsageError('say what to retry: --failed (every FAILED contact, or --instance/--reason)');
   const container = await openContainer();
   try {
-    const result = await container.deadLetters().retry({ instanceId: options.instance, reason: options.reason });
+    const result = await container.intake.deadLetters().retry({ instanceId: options.instance, reason: options.reason });
     console.log(
       `queued ${result.queued} failed contact(s) again; ${result.alreadyQueued} already queued; ${result.skipped} skipped (instance not configured or phone invalid)`,
     );

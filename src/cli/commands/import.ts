@@ -62,7 +62,7 @@ async function importInstance(container: Container, instance: ZapiInstance): Pro
   const queues = container.archiveQueues();
   // Producers do not buffer commands while Redis connects; the budget shares their connection.
   await queues.queue.waitUntilReady();
-  const budget = container.zapiCallBudget();
+  const budget = container.zapi.budget();
   const tally: Tally = {
     pages: 0,
     read: 0,
@@ -90,7 +90,7 @@ async function importInstance(container: Container, instance: ZapiInstance): Pro
   bar?.start(1, 0, progress());
 
   try {
-    const pages = readContactPages(container.zapiContacts(), instance, {
+    const pages = readContactPages(container.zapi.contacts(), instance, {
       beforeRequest: () => waitForTurn(budget, instance.id),
       onRetry: ({ page, attempt, waitMs, error }) =>
         container.logger.warn(

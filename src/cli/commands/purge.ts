@@ -17,7 +17,7 @@ export async function purgeCommand(phones: string[], options: PurgeOptions): Pro
   try {
     if (options.instance === undefined) throw new UsageError('--instance ID is required: erasure names its instance');
     const instanceId = await resolveInstance(container, options.instance, false);
-    const eraser = container.contactEraser();
+    const eraser = container.erasure.contactEraser();
     let missing = 0;
     for (const raw of phones) {
       const phone = normalizePhone(raw);

@@ -27,7 +27,7 @@ export async function refreshCommand(options: RefreshOptions): Promise<void> {
       return;
     }
 
-    const sweeper = container.refreshSweeper();
+    const sweeper = container.intake.refreshSweeper();
     const sweep = await sweeper.start({ trigger: 'cli', instanceId, includeAll: options.all ?? false });
     const started = Date.now();
     const bar = terminalProgressBar(

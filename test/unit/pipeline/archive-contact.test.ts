@@ -92,12 +92,16 @@ function setup(options: { links: ProfilePictureLink[]; downloads: (Buffer | Arch
     contacts: {
       ensureContact: async () => options.current ?? contact(),
       findContact: unexpected('findContact'),
+    },
+    checks: {
       deferCheck: unexpected('deferCheck'),
-      findReusableVersion: unexpected('findReusableVersion'),
       recordUnchanged: unexpected('recordUnchanged'),
-      recordArchived: unexpected('recordArchived'),
       recordNoPicture: unexpected('recordNoPicture'),
       recordFailure: unexpected('recordFailure'),
+    },
+    versions: {
+      findReusableVersion: unexpected('findReusableVersion'),
+      recordArchived: unexpected('recordArchived'),
     },
     settings: {
       sizes: [640, 96],
@@ -121,10 +125,10 @@ const link = (n: number): ProfilePictureLink => ({
 test('a new picture is processed, stored and then recorded', async () => {
   const { deps, calls } = setup({ links: [link(1)], downloads: [bytes] });
   const order: string[] = [];
-  deps.contacts.findReusableVersion = async () => null;
+  deps.versions.findReusableVersion = async () => null;
   deps.processor.process = async () => (order.push('process'), processed());
   deps.store.putIfAbsent = async (key) => (order.push(`put ${key}`), 'uploaded');
-  deps.contacts.recordArchived = async (id, version, current, at, next) => {
+  deps.versions.recordArchived = async (id, version, current, at, next) => {
     order.push('record');
     expect(next).toEqual({ nextCheckAt: hoursLater(1), consecutiveUnchanged: 0 });
     expect(id).toBe(7);
@@ -160,7 +164,7 @@ test('an unchanged picture never reaches sharp, storage or a new version', async
     downloads: [bytes],
     current: contact({ avatarSha256: sha, avatarUrl: 'u', consecutiveUnchanged: 2 }),
   });
-  deps.contacts.recordUnchanged = async (id, at, next, downloaded) => {
+  deps.checks.recordUnchanged = async (id, at, next, downloaded) => {
     // The third unchanged check in a row: REFRESH_MIN_AGE (1 h) doubled three times.
     expect(next).toEqual({ nextCheckAt: hoursLater(8), consecutiveUnchanged: 3 });
     expect(downloaded).toEqual({ source: 'https://pps.whatsapp.net/v/t61/1_n.jpg' });
@@ -184,7 +188,7 @@ describe('a link to where the archived picture was downloaded from', () => {
 
   test('is not downloaded while the last download is younger than PICTURE_VERIFY_MAX_AGE', async () => {
     const { deps, calls } = setup({ links: [link(1)], downloads: [], current: archived(6 * 24) });
-    deps.contacts.recordUnchanged = async (_id, at, next, downloaded) => {
+    deps.checks.recordUnchanged = async (_id, at, next, downloaded) => {
       expect([at, next.consecutiveUnchanged, downloaded]).toEqual([now, 2, null]);
       return contact({ avatarUrl: 'u' });
     };
@@ -195,7 +199,7 @@ describe('a link to where the archived picture was downloaded from', () => {
 
   test('is downloaded and compared again once that download is older', async () => {
     const { deps, calls } = setup({ links: [link(1)], downloads: [bytes], current: archived(7 * 24) });
-    deps.contacts.recordUnchanged = async (_id, _at, _next, downloaded) => {
+    deps.checks.recordUnchanged = async (_id, _at, _next, downloaded) => {
       expect(downloaded).toEqual({ source });
       return contact({ avatarUrl: 'u' });
     };
@@ -207,7 +211,7 @@ describe('a link to where the archived picture was downloaded from', () => {
   test('is always downloaded with PICTURE_VERIFY_MAX_AGE=0', async () => {
     const { deps, calls } = setup({ links: [link(1)], downloads: [bytes], current: archived(0) });
     deps.settings.verifyMaxAgeMs = 0;
-    deps.contacts.recordUnchanged = async () => contact({ avatarUrl: 'u' });
+    deps.checks.recordUnchanged = async () => contact({ avatarUrl: 'u' });
     const outcome = await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
     expect(outcome).toMatchObject({ outcome: 'unchanged', downloaded: true });
     expect(calls).toHaveLength(2);
@@ -215,7 +219,7 @@ describe('a link to where the archived picture was downloaded from', () => {
 
   test('elsewhere is downloaded: a new path is how a new picture shows', async () => {
     const { deps, calls } = setup({ links: [link(2)], downloads: [bytes], current: archived(1) });
-    deps.contacts.recordUnchanged = async (_id, _at, _next, downloaded) => {
+    deps.checks.recordUnchanged = async (_id, _at, _next, downloaded) => {
       expect(downloaded).toEqual({ source: 'https://pps.whatsapp.net/v/t61/2_n.jpg' });
       return contact({ avatarUrl: 'u' });
     };
@@ -226,7 +230,7 @@ describe('a link to where the archived picture was downloaded from', () => {
 
   test('handed in with the job costs neither a Z-API call nor a download', async () => {
     const { deps, calls } = setup({ links: [], downloads: [], current: archived(1) });
-    deps.contacts.recordUnchanged = async () => contact({ avatarUrl: 'u' });
+    deps.checks.recordUnchanged = async () => contact({ avatarUrl: 'u' });
     const outcome = await new ArchiveContactService(deps).archive({
       instanceId: 'inst',
       phone: '5511999999999',
@@ -239,10 +243,10 @@ describe('a link to where the archived picture was downloaded from', () => {
   test('is not trusted when no picture is archived', async () => {
     const current = contact({ avatarSourceUrl: source, avatarVerifiedAt: now, avatarStatus: 'NO_PICTURE' });
     const { deps, calls } = setup({ links: [link(1)], downloads: [bytes], current });
-    deps.contacts.findReusableVersion = async () => null;
+    deps.versions.findReusableVersion = async () => null;
     deps.processor.process = async () => processed();
     deps.store.putIfAbsent = async () => 'uploaded';
-    deps.contacts.recordArchived = async () => undefined;
+    deps.versions.recordArchived = async () => undefined;
     expect(await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' })).toMatchObject(
       { outcome: 'archived' },
     );
@@ -261,7 +265,7 @@ test('a picture archived before (any contact) reuses its objects without decodin
     bytes: 10,
     contentType: 'image/webp',
   }));
-  deps.contacts.findReusableVersion = async (hash, sizes, type) => {
+  deps.versions.findReusableVersion = async (hash, sizes, type) => {
     expect([hash, sizes, type]).toEqual([sha, [640, 96], 'image/webp']);
     return {
       sha256: sha,
@@ -275,7 +279,7 @@ test('a picture archived before (any contact) reuses its objects without decodin
     };
   };
   let recorded = false;
-  deps.contacts.recordArchived = async (_id, version) => {
+  deps.versions.recordArchived = async (_id, version) => {
     recorded = true;
     expect(version.renditions).toEqual(renditions);
   };
@@ -291,7 +295,7 @@ test('an expired link is replaced by one fresh link, once', async () => {
     downloads: [expired, bytes],
     current: contact({ avatarSha256: sha }),
   });
-  deps.contacts.recordUnchanged = async () => contact();
+  deps.checks.recordUnchanged = async () => contact();
   await new ArchiveContactService(deps).archive({ instanceId: 'inst', phone: '5511999999999' });
   expect(calls.filter((call) => call.startsWith('link'))).toHaveLength(2);
 
@@ -304,7 +308,7 @@ test('an expired link is replaced by one fresh link, once', async () => {
 
 test('no picture goes to the no-picture rule with the configured confirmations', async () => {
   const { deps } = setup({ links: [{ kind: 'none' }], downloads: [] });
-  deps.contacts.recordNoPicture = async (id, confirmations, _at, next) => {
+  deps.checks.recordNoPicture = async (id, confirmations, _at, next) => {
     expect([id, confirmations]).toEqual([7, 2]);
     // A picture that may have gone away is a change: looked at again after REFRESH_MIN_AGE.
     expect(next).toEqual({ nextCheckAt: hoursLater(1), consecutiveUnchanged: 0 });
@@ -317,7 +321,7 @@ test('no picture goes to the no-picture rule with the configured confirmations',
 
 test('a failure while storing leaves the database untouched', async () => {
   const { deps } = setup({ links: [link(1)], downloads: [bytes] });
-  deps.contacts.findReusableVersion = async () => null;
+  deps.versions.findReusableVersion = async () => null;
   deps.processor.process = async () => processed();
   const failure = new ArchiveError(ErrorCode.StorageFailed, 'S3 unreachable', { retryable: true });
   deps.store.putIfAbsent = async () => {
@@ -342,7 +346,7 @@ test('an unknown instance is a permanent error that makes no request', async () 
 test('still no picture counts as unchanged and doubles the interval', async () => {
   const current = contact({ avatarStatus: 'NO_PICTURE', consecutiveUnchanged: 1, lastCheckedAt: now });
   const { deps } = setup({ links: [{ kind: 'none' }], downloads: [], current });
-  deps.contacts.recordNoPicture = async (_id, _confirmations, _at, next) => {
+  deps.checks.recordNoPicture = async (_id, _confirmations, _at, next) => {
     expect(next).toEqual({ nextCheckAt: hoursLater(4), consecutiveUnchanged: 2 });
     return 'no_picture';
   };
@@ -355,7 +359,7 @@ test('a final failure backs off from REFRESH_MIN_AGE by the failures in a row; a
   const { deps } = setup({ links: [], downloads: [] });
   const recorded: unknown[] = [];
   deps.contacts.findContact = async () => contact({ consecutiveFailures: 2 });
-  deps.contacts.recordFailure = async (...args) => {
+  deps.checks.recordFailure = async (...args) => {
     recorded.push(args);
   };
   const service = new ArchiveContactService(deps);
@@ -374,7 +378,7 @@ test('a link handed in with the job is downloaded first and saves the Z-API call
     downloads: [bytes],
     current: contact({ avatarSha256: sha, avatarUrl: 'u' }),
   });
-  deps.contacts.recordUnchanged = async () => contact({ avatarUrl: 'u' });
+  deps.checks.recordUnchanged = async () => contact({ avatarUrl: 'u' });
   const given = 'https://pps.whatsapp.net/v/t61/9_n.jpg?oe=6a000000';
   const outcome = await new ArchiveContactService(deps).archive({
     instanceId: 'inst',
@@ -392,7 +396,7 @@ test('a handed-in link that fails falls back to asking Z-API', async () => {
     downloads: [expired, bytes],
     current: contact({ avatarSha256: sha, avatarUrl: 'u' }),
   });
-  deps.contacts.recordUnchanged = async () => contact({ avatarUrl: 'u' });
+  deps.checks.recordUnchanged = async () => contact({ avatarUrl: 'u' });
   const given = 'https://pps.whatsapp.net/v/t61/9_n.jpg?oe=00000001';
   const outcome = await new ArchiveContactService(deps).archive({
     instanceId: 'inst',
@@ -443,7 +447,7 @@ test('a check recorded after the requester read the contact answers the request,
 
   // Nothing recorded since the read: the check goes ahead.
   const same = setup({ links: [{ kind: 'none' }], downloads: [], current: contact({ lastCheckedAt: earlier }) });
-  same.deps.contacts.recordNoPicture = async () => 'no_picture';
+  same.deps.checks.recordNoPicture = async () => 'no_picture';
   expect(
     await new ArchiveContactService(same.deps).archive({
       instanceId: 'inst',
