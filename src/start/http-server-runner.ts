@@ -70,7 +70,7 @@ export async function startHttpServer(container: Container, options: { withWorke
       worker: options.withWorker,
       webhook: config.http.webhookSecret !== null,
     },
-    'HTTP service app',
+    'HTTP service listening',
   );
   return {
     app: app,
