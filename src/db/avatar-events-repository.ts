@@ -1,3 +1,4 @@
+import { inTransaction } from './pool-transaction.js';
 import type pg from 'pg';
 import type { Database } from './prisma-client.js';
 
@@ -49,9 +50,7 @@ export class AvatarEventsRepository {
     limit: number,
     buildPayload: (event: AvatarEventRow, version: EventVersion | null) => object,
   ): Promise<RelayedBatch> {
-    const client = await this.database.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.database.pool, async (client) => {
       const { rows: events } = await client.query<AvatarEventRow>(
         `SELECT id::text AS id, type, instance_id AS "instanceId", phone, phone_sha256 AS "phoneSha256",
                 contact_id AS "contactId", contact_version AS "contactVersion", sha256,
@@ -60,10 +59,7 @@ export class AvatarEventsRepository {
          ORDER BY avatar_events.id FOR UPDATE SKIP LOCKED LIMIT $1`,
         [limit],
       );
-      if (events.length === 0) {
-        await client.query('COMMIT');
-        return { events: 0, deliveryIds: [] };
-      }
+      if (events.length === 0) return { events: 0, deliveryIds: [] };
       const versions = await this.versionsOf(client, events);
       const ids = events.map((event) => event.id);
       const payloads = events.map((event) =>
@@ -94,14 +90,8 @@ export class AvatarEventsRepository {
          RETURNING id::text AS id`,
         [ids],
       );
-      await client.query('COMMIT');
       return { events: events.length, deliveryIds: deliveries.map((row) => row.id) };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**

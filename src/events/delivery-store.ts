@@ -1,3 +1,4 @@
+import { inTransaction } from '../db/pool-transaction.js';
 import type pg from 'pg';
 
 /** What one attempt needs, read fresh from Postgres for every attempt. */
@@ -111,9 +112,7 @@ export class DeliveryStore {
 
   /** 410 Gone: the endpoint is disabled, this delivery and every other pending one of it are dead. */
   async endpointGone(id: string, endpointId: string): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       await client.query(
         `UPDATE "event_endpoints" SET "enabled" = false, "disabled_reason" = $2, "disabled_at" = now(), "updated_at" = now()
          WHERE "id" = $1`,
@@ -131,14 +130,8 @@ export class DeliveryStore {
          WHERE "endpoint_id" = $1 AND "status" = 'pending'`,
         [endpointId, `endpoint disabled: ${GONE_REASON}`],
       );
-      await client.query('COMMIT');
       return others.rowCount ?? 0;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Per endpoint, when its oldest pending delivery was created (the lag gauge). */
