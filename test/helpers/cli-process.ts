@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { stopChild } from '../../src/start/stop-child.js';
 
 /** The CLI as users run it: a separate process, configured only through its environment. */
 
@@ -16,6 +17,14 @@ export interface CliProcess {
   stop(): Promise<number | null>;
 }
 
+/** Children still running: a test that timed out must not leave them (and a bench's servers) behind. */
+const running = new Set<ChildProcess>();
+const STOP_GRACE_MS = 15_000;
+
+afterAll(async () => {
+  await Promise.all([...running].map((child) => stopChild(child, STOP_GRACE_MS)));
+});
+
 export function startCli(args: string[], env: Record<string, string | undefined>): CliProcess {
   return startScript('src/cli/main.ts', args, env);
 }
@@ -26,6 +35,8 @@ export function startScript(entry: string, args: string[], env: Record<string, s
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const output = { stdout: '', stderr: '' };
   child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
