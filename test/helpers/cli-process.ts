@@ -21,9 +21,12 @@ export interface CliProcess {
 const running = new Set<ChildProcess>();
 const STOP_GRACE_MS = 15_000;
 
-afterAll(async () => {
-  await Promise.all([...running].map((child) => stopChild(child, STOP_GRACE_MS)));
-});
+// Outside Jest (scripts/bench-fairness.ts borrows startCli) the script stops its own children.
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    await Promise.all([...running].map((child) => stopChild(child, STOP_GRACE_MS)));
+  });
+}
 
 export function startCli(args: string[], env: Record<string, string | undefined>): CliProcess {
   return startScript('src/cli/main.ts', args, env);
