@@ -1,4 +1,3 @@
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { EventDeliveryQueue } from '../../events/delivery-queue.js';
 import { EndpointError, type EventEndpoints } from '../../events/event-endpoints.js';
@@ -16,6 +15,7 @@ import {
   endpointWithSecret,
   replayAnswer,
 } from '../event-schemas.js';
+import { domainErrorAnswer } from '../domain-error-answer.js';
 import { errorBody } from '../schemas.js';
 
 export interface EventRoutesDeps {
@@ -24,6 +24,7 @@ export interface EventRoutesDeps {
 }
 
 const STATUS = { not_found: 404, invalid: 400, no_key: 503 } as const;
+const answer = domainErrorAnswer(EndpointError, STATUS);
 
 /** /v1/event-endpoints and /v1/event-deliveries: webhook endpoints as data (docs/events.md). */
 export function eventRoutes(deps: EventRoutesDeps): FastifyPluginAsyncZod {
@@ -124,13 +125,4 @@ export function eventRoutes(deps: EventRoutesDeps): FastifyPluginAsyncZod {
         }),
     );
   };
-}
-
-async function answer<T>(reply: FastifyReply, run: () => Promise<T>): Promise<T | FastifyReply> {
-  try {
-    return await run();
-  } catch (error) {
-    if (!(error instanceof EndpointError)) throw error;
-    return reply.code(STATUS[error.code]).send({ error: error.code, message: error.message });
-  }
 }

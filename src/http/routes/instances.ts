@@ -1,4 +1,3 @@
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { InstanceHealthReader } from '../../instances/instance-health.js';
 import { RegistryError, type InstanceRegistry } from '../../instances/instance-registry.js';
@@ -13,6 +12,7 @@ import {
   instanceWithHealth,
   removalAnswer,
 } from '../instance-schemas.js';
+import { domainErrorAnswer } from '../domain-error-answer.js';
 import { errorBody } from '../schemas.js';
 
 export interface InstanceRoutesDeps {
@@ -22,6 +22,7 @@ export interface InstanceRoutesDeps {
 }
 
 const STATUS = { not_found: 404, exists: 409, env_configured: 409, no_key: 503 } as const;
+const answer = domainErrorAnswer(RegistryError, STATUS);
 
 /** /v1/instances: the registry over HTTP; running processes follow each change within seconds. */
 export function instanceRoutes(deps: InstanceRoutesDeps): FastifyPluginAsyncZod {
@@ -101,11 +102,3 @@ export function instanceRoutes(deps: InstanceRoutesDeps): FastifyPluginAsyncZod 
 }
 
 /** The registry's refusals as answers; anything else is the app's error handler's. */
-async function answer<T>(reply: FastifyReply, run: () => Promise<T>): Promise<T | FastifyReply> {
-  try {
-    return await run();
-  } catch (error) {
-    if (!(error instanceof RegistryError)) throw error;
-    return reply.code(STATUS[error.code]).send({ error: error.code, message: error.message });
-  }
-}
